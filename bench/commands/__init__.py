@@ -1,0 +1,1 @@
+"""One module per `hsbench` subcommand: argparse wiring only, work done below."""

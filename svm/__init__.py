@@ -1,0 +1,1 @@
+"""SVM engine: LibSVM input, backends, CV folds, the (gamma, C) grid, MPI task farm, journal."""
