@@ -70,7 +70,7 @@ def prepare(scene: Scene, out: str | os.PathLike, config: PrepareConfig, force: 
     staging = Path(tempfile.mkdtemp(prefix=".prepare-", dir=out))
     try:
         for name, x, y in (("train.libsvm", x_train, split.train_labels), ("test.libsvm", x_test, split.test_labels)):
-            dump_svmlight_file(x, y.astype(np.int64), staging / name, zero_based=False)
+            dump_svmlight_file(x, y.astype(np.int64), str(staging / name), zero_based=False)
         _write_windows(staging / "windows.h5", scene, split)
         atomic.write_json(staging / "dataset.json", dataset)
         manifest = {
