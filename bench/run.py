@@ -1,0 +1,148 @@
+"""`hsbench run`: the whole study on one dataset, resumable stage by stage.
+
+prepare -> serial SVM grid -> parallel SVM grid (mpiexec) -> CNN -> report.
+
+Each stage is a separate `hsbench` process (the parallel grid under
+`mpiexec`), so MPI and the Keras backend start clean. A stage whose results
+file exists is skipped; an interrupted stage is re-run with `--resume`, which
+picks up its journal or checkpoint. Killing `hsbench run` and starting it
+again with the same arguments therefore continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.errors import InputError
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    scene: str = "indian_pines"
+    split: str = "random"
+    train_fraction: float = 0.1
+    seed: int = 0
+    results: Path = Path("results")
+    work: Path = Path("runs")
+    ranks: int = field(default_factory=lambda: os.cpu_count() or 1)
+    grids: tuple[str, ...] = ("seed", "wide")
+    cnn_protocol: str = "modern"
+    cnn_epochs: int | None = None
+    cnn_backend: str = "tensorflow"
+    skip: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        frac = f"{self.train_fraction:g}"
+        return f"{self.split}-{frac}-s{self.seed}" if (frac, self.seed) != ("0.1", 0) else self.split
+
+    @property
+    def data_dir(self) -> Path:
+        return self.work / f"{self.scene}-{self.name}"
+
+    @property
+    def out_dir(self) -> Path:
+        return self.results / self.scene / self.name
+
+    @property
+    def report(self) -> Path:
+        # one report per scene, collecting every split run so far (random vs disjoint side by side)
+        return self.results / self.scene / "REPORT.md"
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    argv: list[str]
+    output: Path | None  # the stage is done when this file exists
+
+
+def hsbench_argv() -> list[str]:
+    return [sys.executable, "-m", "bench.cli"]
+
+
+def find_mpiexec() -> str:
+    # the mpich wheel puts mpiexec beside the interpreter of the venv
+    local = Path(sys.executable).parent / "mpiexec"
+    found = str(local) if local.exists() else shutil.which("mpiexec")
+    if not found:
+        raise InputError("mpiexec not found: install the mpich wheel (pip install mpich) or load your MPI module")
+    return found
+
+
+def stages(cfg: RunConfig) -> list[Stage]:
+    hs, data, out = hsbench_argv(), cfg.data_dir, cfg.out_dir
+    prep = hs + ["prepare", "--scene", cfg.scene, "--split", cfg.split, "--train-fraction", str(cfg.train_fraction),
+                 "--seed", str(cfg.seed), "--out", str(data)]
+    result = [Stage("prepare", prep, data / "manifest.json")]
+    for grid in cfg.grids:
+        grid_args = ["grid", "--data", str(data), "--grid", grid, "--resume"]
+        result.append(Stage(f"svm {grid} grid, 1 rank (serial)", hs + grid_args + [
+            "--out", str(out / f"svm_{grid}_serial.json")], out / f"svm_{grid}_serial.json"))
+        if cfg.ranks > 1:
+            name = f"svm_{grid}_mpi{cfg.ranks}.json"
+            result.append(Stage(f"svm {grid} grid, {cfg.ranks} MPI ranks",
+                                [find_mpiexec(), "-n", str(cfg.ranks)] + hs + grid_args + ["--out", str(out / name)],
+                                out / name))
+    cnn_name = f"cnn_{cfg.cnn_protocol}_{cfg.cnn_backend}.json"
+    cnn = hs + ["cnn", "--data", str(data / "windows.h5"), "--protocol", cfg.cnn_protocol,
+                "--backend", cfg.cnn_backend, "--out", str(out / cnn_name), "--resume"]
+    if cfg.cnn_epochs:
+        cnn += ["--epochs", str(cfg.cnn_epochs)]
+    result.append(Stage(f"cnn {cfg.cnn_protocol} ({cfg.cnn_backend})", cnn, out / cnn_name))
+    return [s for s in result if not any(s.name.startswith(k) for k in cfg.skip)]
+
+
+def run(cfg: RunConfig) -> Path:
+    """Run every stage not yet done, then the report; return the report path."""
+    todo = stages(cfg)
+    t_all = time.perf_counter()
+    for i, stage in enumerate(todo, 1):
+        prefix = f"[{i}/{len(todo)}] {stage.name}"
+        if stage.output is not None and stage.output.exists():
+            print(f"{prefix}: done already ({stage.output})", flush=True)
+            continue
+        print(f"{prefix}: running", flush=True)
+        t0 = time.perf_counter()
+        proc = subprocess.run(stage.argv)
+        if proc.returncode != 0:
+            raise StageFailed(f"{stage.name} failed with exit status {proc.returncode}: {' '.join(stage.argv)}",
+                              proc.returncode)
+        print(f"{prefix}: finished in {time.perf_counter() - t0:.1f} s", flush=True)
+    cfg.out_dir.mkdir(parents=True, exist_ok=True)
+    # the report paints maps from the split's coordinates: keep them beside the results
+    shutil.copyfile(cfg.data_dir / "dataset.json", cfg.out_dir / "dataset.json")
+    report = subprocess.run(hsbench_argv() + ["report", str(cfg.report.parent), "-o", str(cfg.report)])
+    if report.returncode != 0:
+        raise StageFailed(f"report failed with exit status {report.returncode}", report.returncode)
+    print(summary_table(cfg.out_dir))
+    print(f"all stages done in {time.perf_counter() - t_all:.1f} s; report: {cfg.report}")
+    return cfg.report
+
+
+class StageFailed(RuntimeError):
+    def __init__(self, message: str, returncode: int):
+        super().__init__(message)
+        self.returncode = returncode
+
+
+def summary_table(out_dir: Path) -> str:
+    """Plain-text table of every result in `out_dir`: method, OA, AA, kappa, time."""
+    rows = [("method", "test OA", "AA", "kappa", "seconds")]
+    for path in sorted(out_dir.glob("*.json")):
+        r = json.loads(path.read_text())
+        if r.get("kind") not in ("svm_grid", "cnn") or not r.get("test"):
+            continue
+        t = r["test"]
+        secs = r.get("wall_seconds") if r["kind"] == "svm_grid" else r.get("train_seconds")
+        rows.append((path.stem, f"{100 * t['oa']:.2f}%", f"{100 * t['aa']:.2f}%", f"{t['kappa']:.4f}",
+                     f"{secs:.1f}" if secs is not None else "-"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows)
