@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from bench.atomic import atomic_path  # noqa: E402
 from bench.report import DatasetGroup, FigureSpec, Run, plan_figures, speedup  # noqa: E402
@@ -82,7 +83,8 @@ def _grid(group: DatasetGroup, spec: FigureSpec) -> plt.Figure:
         ax.set_ylabel("gamma")
         ax.set_title(run.label, fontsize=8)
         fig.colorbar(im, ax=ax, label="CV accuracy (%)")
-    fig.suptitle("10-fold CV accuracy (%), best cell bold", fontsize=10)
+    folds = sorted({str(r.d.get("n_folds", "?")) for r in runs})
+    fig.suptitle(f"{'/'.join(folds)}-fold CV accuracy (%), best cell bold", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -126,6 +128,7 @@ def _cnn_curves(group: DatasetGroup, spec: FigureSpec) -> plt.Figure:
                 ax.plot(*zip(*pts), "--", color=line.get_color(), label=f"validation, {run.label}")
     for ax, name in ((ax_loss, "loss"), (ax_acc, "accuracy")):
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
@@ -174,6 +177,7 @@ def _maps(group: DatasetGroup, spec: FigureSpec) -> plt.Figure:
         ax.set_yticks([])
     handles = [Patch(color=class_colour(i), label=f"{i}: {info['class_names'][str(i)]}") for i in ids]
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=7, frameon=False)
-    fig.suptitle("Classification maps (white: unlabelled or not in the test set)", fontsize=10)
-    fig.tight_layout(rect=(0, 0.08 + 0.03 * (len(handles) // 6), 1, 1))
+    fig.suptitle("Classification maps (white: unlabelled, or not a test pixel)", fontsize=10)
+    # room for the suptitle above and the legend rows below
+    fig.tight_layout(rect=(0, 0.06 + 0.035 * ((len(handles) - 1) // 6), 1, 0.93))
     return fig

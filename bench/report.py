@@ -134,6 +134,7 @@ def collect_results(root: str | Path) -> tuple[list[Loaded], list[str]]:
         raise InputError(
             f"{root}: no results JSON found (no *.json of kind svm_grid or cnn, searched "
             "recursively); run `hsbench grid` or `hsbench cnn` with --out in this directory first"
+            + (f"; skipped: {'; '.join(warnings)}" if warnings else "")
         )
     return loaded, warnings
 
@@ -285,6 +286,17 @@ def fmt_ratio(x: Any) -> str:
     return f"{x:.2f}" if _is_num(x) else NA
 
 
+def fmt_duration(seconds: Any) -> str:
+    """Seconds in the unit a reader compares with the seed's: h, min or s."""
+    if not _is_num(seconds):
+        return NOT_RECORDED
+    if seconds >= 3600:
+        return f"{seconds / 3600:.2f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.2f} min"
+    return f"{seconds:.2f} s"
+
+
 def fmt_rate(x: Any) -> str:
     return f"{x:.1f}" if _is_num(x) else NOT_RECORDED
 
@@ -380,7 +392,7 @@ def plan_figures(group: DatasetGroup) -> list[FigureSpec]:
         return FigureSpec(name, f"{pre}_{name}.png", caption, skip)
 
     specs = [
-        spec("grid", "10-fold CV accuracy over the (gamma, C) grid, one panel per SVM run",
+        spec("grid", "Cross-validated accuracy over the (gamma, C) grid, one panel per SVM run",
              None if svm else "no SVM grid run"),
     ]
     parallel = [r for r in group.of("parallel") if speedup(group, r)[1] is not None]
@@ -664,23 +676,20 @@ def _our_anchor(g: DatasetGroup, key: str) -> str:
     if key == "grid_time":
         if not serial:
             return NOT_RUN
-        w = serial[0].d.get("wall_seconds")
-        text = f"{fmt_minutes(w / 60 if _is_num(w) else None)} min serial"
+        text = f"{fmt_duration(serial[0].d.get('wall_seconds'))} serial"
         par = [r for r in parallel if serial_reference(g, r) is serial[0]]
         if not par:
             return text + f" -> parallel {NOT_RUN}"
         top = max(par, key=lambda r: int(r.d["ranks"]))
-        wp = top.d.get("wall_seconds")
-        return text + f" -> {fmt_minutes(wp / 60 if _is_num(wp) else None)} min on {top.d['ranks']} ranks"
+        return text + f" -> {fmt_duration(top.d.get('wall_seconds'))} on {top.d['ranks']} ranks"
     if key == "cnn_oa":
         if not cnn:
             return NOT_RUN
         parts = []
         for r in cnn:
             oa = fmt_pct(_get(r.d, "test", "oa"))
-            ts = r.d.get("train_seconds")
-            hours = f"{ts / 3600:.2f} h" if _is_num(ts) else NOT_RECORDED
-            parts.append(f"{oa}% OA after {r.d.get('epochs_run', NOT_RECORDED)} epochs, {hours} on "
+            parts.append(f"{oa}% OA after {r.d.get('epochs_run', NOT_RECORDED)} epochs, "
+                         f"{fmt_duration(r.d.get('train_seconds'))} on "
                          f"{r.d.get('device', NOT_RECORDED)} ({r.label})")
         return "; ".join(parts) + f"; {len(g.info.get('class_names') or {})} classes"
     if key == "small_set":
@@ -688,8 +697,9 @@ def _our_anchor(g: DatasetGroup, key: str) -> str:
         tr, te = sum((counts.get("train") or {}).values()), sum((counts.get("test") or {}).values())
         text = f"{tr:,} train / {te:,} test pixels"
         if cnn:
-            spe = cnn[0].d.get("seconds_per_epoch")
-            text += f", {fmt_seconds(spe)} s per epoch ({cnn[0].label})"
+            d = cnn[0].d
+            text += (f", {fmt_duration(d.get('train_seconds'))} for {d.get('epochs_run', NOT_RECORDED)} "
+                     f"epochs ({fmt_seconds(d.get('seconds_per_epoch'))} s per epoch, {cnn[0].label})")
         else:
             text += f", CNN {NOT_RUN}"
         return text
@@ -700,8 +710,11 @@ def _anchors(g: DatasetGroup) -> list[str]:
     out = ["### 5. Anchors: the seed's published figures beside ours", "",
            "The \"theirs\" column is quoted from the publications below, measured on their data "
            "and hardware (80 CPU cores; 2 Tesla K40 GPUs), not by this run.", ""]
-    rows = [[a.what, a.theirs, _our_anchor(g, a.key), a.source] for a in SEED_ANCHORS]
-    out += table(["figure", "theirs (published)", "ours (this report)", "source of theirs"], rows, "llll")
+    sources = sorted({a.source for a in SEED_ANCHORS}, key=[a.source for a in SEED_ANCHORS].index)
+    ref = {src: f"[{i}]" for i, src in enumerate(sources, 1)}
+    rows = [[a.what, f"{a.theirs} {ref[a.source]}", _our_anchor(g, a.key)] for a in SEED_ANCHORS]
+    out += table(["figure", "theirs (published)", "ours (this report)"], rows, "lll")
+    out += [""] + [f"- {ref[src]} {src}" for src in sources]
     return out
 
 
