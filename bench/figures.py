@@ -58,8 +58,12 @@ def _svm_runs(group: DatasetGroup) -> list[Run]:
 
 def _grid(group: DatasetGroup, spec: FigureSpec) -> plt.Figure:
     runs = _svm_runs(group)
-    fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs) + 0.8, 3.8), squeeze=False)
-    for ax, run in zip(axes[0], runs):
+    ncols = min(3, len(runs))  # wrap, so a directory with many runs stays readable
+    nrows = -(-len(runs) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols + 0.8, 3.6 * nrows + 0.4), squeeze=False)
+    for ax in axes.flat[len(runs):]:
+        ax.set_visible(False)
+    for ax, run in zip(axes.flat, runs):
         gammas, cs = run.d["grid"]["gamma"], run.d["grid"]["C"]
         acc = np.full((len(gammas), len(cs)), np.nan)
         for cell in run.d["cells"]:

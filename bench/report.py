@@ -632,10 +632,10 @@ def _time(g: DatasetGroup) -> list[str]:
                 ref.label if ref else f"{NA} (no serial run)",
                 fmt_ratio(s), fmt_ratio(eff),
             ])
-    cnn_row_wall = [r for r in g.of("cnn")]
-    for r in cnn_row_wall:
+    cnn_runs = g.of("cnn")
+    for r in cnn_runs:
         rows.append([_CATEGORY_TITLE["cnn"], r.label, NA, fmt_seconds(r.d.get("wall_seconds")), NA, NA, NA])
-    if not cnn_row_wall:
+    if not cnn_runs:
         rows.append([_CATEGORY_TITLE["cnn"], NOT_RUN] + [NOT_RUN] * 5)
     out += table(["method", "run", "ranks", "wall (s)", "serial reference", "speedup", "efficiency"],
                  rows, "llrrlrr")
