@@ -1,0 +1,55 @@
+"""`hsbench report RESULTS_DIR [-o REPORT.md]`: argparse wiring only."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DESCRIPTION = """\
+Collect every results JSON under RESULTS_DIR (recursively: kinds "svm_grid",
+"cnn" and "dataset"; other JSON files are skipped with a warning) and write one
+markdown report plus PNG figures in a figures/ folder beside it.
+
+Sections, per dataset (scene + split kind + train fraction + seed):
+ 1 Setup, 2 Accuracy, 3 the grid in the seed's style, 4 Time (speedup and
+ efficiency over the serial run), 5 Anchors (the seed's published figures
+ beside ours), 6 Figures. A method with no results file reads "not run".
+Classification maps need the prepared dataset.json (it holds the pixel
+coordinates) somewhere under RESULTS_DIR.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "report",
+        help="results JSON -> REPORT.md + figures",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("results_dir", metavar="RESULTS_DIR", type=Path,
+                   help="directory searched recursively for *.json results")
+    p.add_argument("-o", "--output", metavar="REPORT.md", type=Path, default=None,
+                   help="markdown file to write (default: RESULTS_DIR/REPORT.md); "
+                        "figures go to a figures/ folder beside it")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    # imported here so `hsbench --help` does not pay for matplotlib
+    from bench.atomic import write_text
+    from bench.figures import draw_figures
+    from bench.report import collect_results, group_by_dataset, render_markdown
+
+    output: Path = args.output or args.results_dir / "REPORT.md"
+    loaded, warnings = collect_results(args.results_dir)  # validates everything before any write
+    for w in warnings:
+        print(f"hsbench report: warning: {w}", file=sys.stderr)
+    groups = group_by_dataset(loaded)
+    fig_dir = output.parent / "figures"
+    markdown = render_markdown(groups, figures_dir="figures")  # links relative to the report
+    n_png = sum(len(draw_figures(g, fig_dir)) for g in groups)
+    write_text(output, markdown)
+    n_runs = sum(len(g.runs) for g in groups)
+    print(f"hsbench report: {output} ({n_runs} run(s), {len(groups)} dataset(s), {n_png} figure(s) in {fig_dir})")
+    return 0
