@@ -92,11 +92,12 @@ def farm(
 ) -> None:
     """Run `work` on every task id in `tasks` (in that order of pulling) over all ranks.
 
-    `on_record` is called on rank 0 only, once per finished task, in completion order.
+    `on_record` is called on rank 0 only, once per finished task, in completion order,
+    with the record's `rank` set to the rank that computed it.
     """
     if comm is None:
         for t in tasks:
-            on_record(work(t))
+            on_record({**work(t), "rank": 0})
         return
     abort_on_error(comm, lambda: _farm_mpi(tasks, work, on_record, comm))
 
@@ -111,7 +112,7 @@ def _farm_mpi(tasks: Sequence[int], work: Callable[[int], dict],
     try:
         if rank != 0:
             while (i := counter.next()) < n:
-                comm.send(work(tasks[i]), dest=0, tag=_RECORD)
+                comm.send({**work(tasks[i]), "rank": rank}, dest=0, tag=_RECORD)
             comm.send(None, dest=0, tag=_DONE)
             return
         done = 0
@@ -128,7 +129,7 @@ def _farm_mpi(tasks: Sequence[int], work: Callable[[int], dict],
         while (i := counter.next()) < n:
             while comm.iprobe(source=MPI.ANY_SOURCE, tag=MPI.ANY_TAG):
                 receive()
-            on_record(work(tasks[i]))
+            on_record({**work(tasks[i]), "rank": 0})
         while done < comm.Get_size() - 1:
             receive()
     finally:
