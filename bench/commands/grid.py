@@ -54,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "the (gamma, C, fold) tasks over N ranks; without mpiexec it runs serially."
         ),
         epilog=EPILOG,
+        allow_abbrev=False,  # job scripts and tests must spell options in full
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     src = p.add_argument_group("input (either --data or --train)")
