@@ -177,3 +177,15 @@ def test_help_documents_options_and_value_syntax():
     for opt in ("--data", "--train", "--test", "--out", "--gamma", "--C", "--grid", "--folds", "--seed",
                 "--backend", "--threads", "--kernel-cache-mb", "--resume", "--quiet", "2^-6:2^4", "1e0:1e5"):
         assert opt in text, opt
+
+
+def test_small_class_warns_once_and_runs(tmp_path):
+    X, _ = synthetic(40)
+    y = np.array([1] * 20 + [2] * 17 + [3] * 3)
+    train = write_libsvm(tmp_path / "small.libsvm", X, y)
+    out = tmp_path / "r.json"
+    proc = run_cli("--train", str(train), "--out", str(out), "--gamma", "1", "--C", "1", "--folds", "5", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "{3: 3}" in warnings[0] and "small.libsvm" in warnings[0]
+    assert len(json.loads(out.read_text())["cells"][0]["fold_accuracy"]) == 5

@@ -79,8 +79,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--threads", type=int, default=-1,
                    help="thundersvm threads per rank (-1: all cores; ignored by sklearn)")
     b.add_argument("--kernel-cache-mb", type=float, default=DEFAULT_KERNEL_CACHE_MB, metavar="MB",
-                   help="sklearn: memory for shared RBF kernel matrices, one per gamma, reused for "
-                        "every C and fold; 0 or too small -> plain RBF fits "
+                   help="sklearn: memory per rank for shared RBF kernel matrices (n x n float64, one "
+                        "per gamma, reused for every C and fold); 0 or too small -> plain RBF fits "
                         f"(default: {DEFAULT_KERNEL_CACHE_MB})")
     p.add_argument("--resume", action="store_true",
                    help="skip tasks already in the journal (refused if it was written for other inputs)")
@@ -139,10 +139,12 @@ def _run(args: argparse.Namespace, comm) -> int:
     test = libsvm.load(test_path, n_features=train.X.shape[1]) if test_path else None
     if test is not None:
         libsvm.check_test(test, train)
-    with warnings.catch_warnings():
-        if rank != 0:
-            warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         folds = make_folds(train.y, grid.n_folds, args.seed, source=str(train_path))
+    if rank == 0:  # one line per warning, as the errors are reported
+        for w in caught:
+            print(f"hsbench grid: warning: {train_path}: {w.message}", file=sys.stderr)
     gpu_id = 0
     if args.backend == "thundersvm" and thundersvm_build() == "gpu":
         gpu_id = mpi.local_rank(comm) % max(mpi.gpu_count(), 1)
