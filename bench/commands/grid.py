@@ -9,11 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
+import textwrap
 import warnings
 from pathlib import Path
 
-import numpy as np
 
 from bench.atomic import write_json
 from bench.errors import InputError
@@ -47,11 +46,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "grid",
         help="SVM grid search: k-fold CV for every (gamma, C) cell, serial or over MPI ranks",
-        description=(
+        description=textwrap.fill(
             "Stratified k-fold cross-validation of an RBF SVM for every (gamma, C) cell; the best "
             "cell (highest mean CV accuracy, ties -> smaller C, then smaller gamma) is refit on the "
             "whole training file and predicts the test file. Run under `mpiexec -n N` to spread "
-            "the (gamma, C, fold) tasks over N ranks; without mpiexec it runs serially."
+            "the (gamma, C, fold) tasks over N ranks; without mpiexec it runs serially.",
+            78,
         ),
         epilog=EPILOG,
         allow_abbrev=False,  # job scripts and tests must spell options in full
