@@ -13,7 +13,6 @@ import textwrap
 import warnings
 from pathlib import Path
 
-
 from bench.atomic import write_json
 from bench.errors import InputError
 from bench.metrics import classification_metrics
