@@ -1,0 +1,168 @@
+"""SVM backends behind one small interface.
+
+A backend holds the training set and answers two questions:
+  `fit_predict(train_idx, test_idx, gamma, C)`  one CV task on training rows
+  `refit_predict(gamma, C, X_new)`              fit on all rows, predict new rows (if any)
+each returning (predictions, fit_seconds, predict_seconds).
+
+`sklearn` is libsvm through `SVC`; with kernel sharing it computes the RBF
+kernel matrix once per gamma and reuses it for every C and fold
+(`SVC(kernel="precomputed")`), while it fits the `--kernel-cache-mb` budget.
+`thundersvm` is the CPU wheel or a CUDA build, whichever is installed.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from sklearn.metrics.pairwise import rbf_kernel
+from sklearn.svm import SVC
+
+from svm.errors import InputError
+
+BACKENDS = ("sklearn", "thundersvm")
+DEFAULT_KERNEL_CACHE_MB = 1024
+
+Outcome = tuple[np.ndarray, float, float]
+
+
+class Backend(Protocol):
+    name: str
+    build: str  # "libsvm" | "cpu" | "gpu"
+
+    def fit_predict(self, train_idx: np.ndarray, test_idx: np.ndarray, gamma: float, C: float) -> Outcome: ...
+
+    def refit_predict(self, gamma: float, C: float, X_new: np.ndarray | None) -> Outcome: ...
+
+
+class SklearnBackend:
+    """libsvm via scikit-learn's SVC with SVC's default settings (the oracle's)."""
+
+    name = "sklearn"
+    build = "libsvm"
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, kernel_cache_mb: float = DEFAULT_KERNEL_CACHE_MB):
+        self.X, self.y = X, y
+        self.budget = int(kernel_cache_mb * 2**20)
+        self._kernels: OrderedDict[float, np.ndarray] = OrderedDict()  # LRU by gamma
+
+    @property
+    def kernel_cache(self) -> bool:
+        """Whether one n x n kernel matrix fits the budget (else plain RBF fits)."""
+        return self.X.shape[0] ** 2 * 8 <= self.budget
+
+    def _kernel(self, gamma: float) -> np.ndarray:
+        K = self._kernels.pop(gamma, None)
+        if K is None:
+            K = rbf_kernel(self.X, gamma=gamma)
+            while self._kernels and (len(self._kernels) + 1) * K.nbytes > self.budget:
+                self._kernels.popitem(last=False)
+        self._kernels[gamma] = K
+        return K
+
+    def fit_predict(self, train_idx: np.ndarray, test_idx: np.ndarray, gamma: float, C: float) -> Outcome:
+        y_train = self.y[train_idx]
+        if self.kernel_cache:
+            K = self._kernel(gamma)
+            t0 = time.perf_counter()
+            model = SVC(kernel="precomputed", C=C).fit(K[np.ix_(train_idx, train_idx)], y_train)
+            t1 = time.perf_counter()
+            pred = model.predict(K[np.ix_(test_idx, train_idx)])
+        else:
+            t0 = time.perf_counter()
+            model = SVC(kernel="rbf", gamma=gamma, C=C).fit(self.X[train_idx], y_train)
+            t1 = time.perf_counter()
+            pred = model.predict(self.X[test_idx])
+        return pred, t1 - t0, time.perf_counter() - t1
+
+    def refit_predict(self, gamma: float, C: float, X_new: np.ndarray | None) -> Outcome:
+        t0 = time.perf_counter()
+        model = SVC(kernel="rbf", gamma=gamma, C=C).fit(self.X, self.y)
+        t1 = time.perf_counter()
+        pred = model.predict(X_new) if X_new is not None else np.empty(0, dtype=np.int64)
+        return pred, t1 - t0, time.perf_counter() - t1
+
+
+def thundersvm_build() -> str | None:
+    """'cpu' (the thundersvm-cpu wheel), 'gpu' (a CUDA build) or None if not installed."""
+    spec = importlib.util.find_spec("thundersvm")
+    if spec is None:
+        return None
+    try:
+        importlib.metadata.version("thundersvm-cpu")
+        return "cpu"
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    lib = Path(spec.origin).parent / "libthundersvm.so"
+    # a CUDA build links libcudart; look for its name in the shared object
+    return "gpu" if lib.is_file() and b"libcudart" in lib.read_bytes() else "cpu"
+
+
+class ThunderBackend:
+    """thundersvm, respecting its quirks.
+
+    It wants dense float64 C-contiguous rows sorted by label and float labels
+    (predictions come back as floats and are mapped to the int labels). Its
+    models hold C++ state: never pickle them, only predictions leave here.
+    """
+
+    name = "thundersvm"
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, threads: int = -1, gpu_id: int = 0):
+        build = thundersvm_build()
+        if build is None:
+            raise InputError(
+                "--backend thundersvm: the thundersvm module is not installed "
+                "(pip install 'hsbench[thundersvm-cpu]', or a CUDA build of thundersvm)"
+            )
+        self.build = build
+        self.X = np.ascontiguousarray(X, dtype=np.float64)
+        self.y = y
+        self.threads, self.gpu_id = threads, gpu_id
+
+    def _fit(self, X: np.ndarray, y: np.ndarray, gamma: float, C: float):
+        from thundersvm import SVC as ThunderSVC
+
+        order = np.argsort(y, kind="stable")
+        model = ThunderSVC(kernel="rbf", gamma=gamma, C=C, n_jobs=self.threads, gpu_id=self.gpu_id)
+        model.fit(np.ascontiguousarray(X[order]), y[order].astype(np.float64))
+        return model
+
+    def _predict(self, model, X: np.ndarray) -> np.ndarray:
+        return np.rint(model.predict(np.ascontiguousarray(X, dtype=np.float64))).astype(np.int64)
+
+    def fit_predict(self, train_idx: np.ndarray, test_idx: np.ndarray, gamma: float, C: float) -> Outcome:
+        t0 = time.perf_counter()
+        model = self._fit(self.X[train_idx], self.y[train_idx], gamma, C)
+        t1 = time.perf_counter()
+        pred = self._predict(model, self.X[test_idx])
+        return pred, t1 - t0, time.perf_counter() - t1
+
+    def refit_predict(self, gamma: float, C: float, X_new: np.ndarray | None) -> Outcome:
+        t0 = time.perf_counter()
+        model = self._fit(self.X, self.y, gamma, C)
+        t1 = time.perf_counter()
+        pred = self._predict(model, X_new) if X_new is not None else np.empty(0, dtype=np.int64)
+        return pred, t1 - t0, time.perf_counter() - t1
+
+
+def make_backend(
+    name: str,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    threads: int = -1,
+    kernel_cache_mb: float = DEFAULT_KERNEL_CACHE_MB,
+    gpu_id: int = 0,
+) -> Backend:
+    if name == "sklearn":
+        return SklearnBackend(X, y, kernel_cache_mb)
+    if name == "thundersvm":
+        return ThunderBackend(X, y, threads=threads, gpu_id=gpu_id)
+    raise InputError(f"--backend {name!r}: unknown backend; choose one of {', '.join(BACKENDS)}")

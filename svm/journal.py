@@ -1,0 +1,88 @@
+"""Checkpoint journal: one JSON line per finished task, flushed and fsynced.
+
+Line 1 is a header carrying a key (a hash of the training data, the grid, the
+folds and the backend); `--resume` refuses a journal whose key differs, since
+its tasks answer a different question. A line cut short by a kill is ignored,
+so a SIGKILL loses at most the tasks in flight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from svm.errors import InputError
+from svm.grid import Grid
+
+FORMAT = "hsbench-svm-journal"
+
+
+def journal_key(train_sha256: str, grid: Grid, folds: np.ndarray, backend: str) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps({"train": train_sha256, "grid": grid.to_dict(), "n_folds": grid.n_folds,
+                         "backend": backend}, sort_keys=True).encode())
+    h.update(np.ascontiguousarray(folds, dtype=np.int64).tobytes())
+    return h.hexdigest()
+
+
+def read(path: str | os.PathLike, key: str) -> list[dict]:
+    """Finished task records of a journal written for `key` ([] if there is none)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    records: dict[int, dict] = {}
+    with open(path, encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    for n, line in enumerate(lines, start=1):
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            if n == len(lines):  # the last line, cut short by a kill
+                break
+            raise InputError(f"{path}:{n}: not a journal line; delete the journal or drop --resume") from None
+        if n == 1:
+            if obj.get("format") != FORMAT:
+                raise InputError(f"{path}: not an hsbench grid journal")
+            if obj.get("key") != key:
+                raise InputError(
+                    f"{path}: journal written for different inputs, grid, folds or backend; "
+                    "delete it or run without --resume"
+                )
+            continue
+        records[int(obj["task"])] = obj
+    return list(records.values())
+
+
+class Journal:
+    """Append-only writer (rank 0 only). Without resume it starts a fresh file."""
+
+    def __init__(self, path: str | os.PathLike, key: str, resume: bool):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = not (resume and self.path.exists() and self.path.stat().st_size > 0)
+        if not fresh:
+            self._drop_partial_tail()
+        self._fh = open(self.path, "w" if fresh else "a", encoding="utf-8")
+        if fresh:
+            self._write({"format": FORMAT, "key": key})
+
+    def _drop_partial_tail(self) -> None:
+        data = self.path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            with open(self.path, "r+b") as fh:
+                fh.truncate(data.rfind(b"\n") + 1)
+
+    def _write(self, obj: dict) -> None:
+        self._fh.write(json.dumps(obj, sort_keys=True) + "\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def append(self, record: dict) -> None:
+        self._write(record)
+
+    def close(self) -> None:
+        self._fh.close()

@@ -1,0 +1,94 @@
+"""The grid search: resume from the journal, farm the remaining tasks, aggregate, refit.
+
+Every rank calls `run_search` with the same arguments; rank 0 gets the outcome,
+the others None. Only rank 0 touches the journal.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from svm import journal, mpi
+from svm.backends import Backend
+from svm.errors import InputError
+from svm.grid import Grid
+from svm.tasks import aggregate, fit_and_score
+
+# Test hook: SIGKILL rank 0 after this many newly journaled tasks (resume tests).
+DIE_AFTER_ENV = "HSBENCH_TEST_DIE_AFTER"
+
+
+@dataclass
+class SearchOutcome:
+    cells: list[dict]
+    best: dict
+    records: list[dict]
+    resumed_tasks: int
+    wall_seconds: float
+
+
+def run_search(
+    backend: Backend,
+    grid: Grid,
+    folds: np.ndarray,
+    y: np.ndarray,
+    *,
+    journal_path: str | os.PathLike,
+    journal_key: str,
+    resume: bool = False,
+    comm: Any | None = None,
+    on_start: Callable[[int, int], None] | None = None,
+    on_progress: Callable[[dict], None] | None = None,
+) -> SearchOutcome | None:
+    """CV over every (gamma, C) cell. `on_start(done, total)` and `on_progress(record)` run on rank 0."""
+    rank = mpi.rank_of(comm)
+    finished: list[dict] = []
+    error: str | None = None
+    if rank == 0:
+        try:
+            finished = journal.read(journal_path, journal_key) if resume else []
+        except InputError as exc:
+            error = str(exc)
+    if comm is not None:  # every rank must learn of the refusal, or they would wait forever
+        finished, error = comm.bcast((finished, error), root=0)
+    if error:
+        raise InputError(error)
+
+    done_ids = {r["task"] for r in finished}
+    todo = [t for t in grid.schedule() if t not in done_ids]
+    records = list(finished)
+    writer = journal.Journal(journal_path, journal_key, resume) if rank == 0 else None
+    die_after = int(os.environ.get(DIE_AFTER_ENV, "0"))
+    if rank == 0 and on_start:
+        on_start(len(done_ids), grid.n_tasks)
+
+    def on_record(record: dict) -> None:
+        records.append(record)
+        writer.append(record)
+        if on_progress:
+            on_progress(record)
+        if die_after and len(records) - len(finished) >= die_after:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    t0 = time.perf_counter()
+    try:
+        mpi.farm(todo, lambda t: fit_and_score(backend, grid, folds, y, t), on_record, comm)
+    finally:
+        if writer:
+            writer.close()
+    wall = time.perf_counter() - t0
+    if rank != 0:
+        return None
+    cells, best = aggregate(records, grid)
+    return SearchOutcome(cells, best, sorted(records, key=lambda r: r["task"]), len(done_ids), wall)
+
+
+def journal_path_for(out: str | os.PathLike) -> Path:
+    return Path(str(out) + ".journal")
