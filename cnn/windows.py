@@ -1,0 +1,179 @@
+"""The CNN's input: a window file (HDF5) holding the cube once, cut into windows at batch time.
+
+The seed stored every 9x9 window (81 times the data: 11.9 GB for the full
+scene). Here the file holds the scene cube once plus the pixel coordinates;
+`WindowFile` cuts (batch, w, w, B, 1) float32 windows on demand, normalised
+with the training pixels' per-band mean/std, reflect-padded at the borders.
+Memory: the (padded, normalised) cube plus one batch of windows.
+
+Layout (docs/FORMATS.md):
+
+    /cube            (H, W, B)  as given (uint16 or float32)
+    /train/coords    (N, 2) int32 (row, col);  /train/labels (N,) int32 class ids
+    /test/coords, /test/labels
+    /mean, /std      (B,) float32 per-band statistics of the training pixels
+    attrs: format "hsbench-windows", version 1, window (odd int),
+           class_names (JSON {"id": name}), split (JSON)
+
+numpy and h5py only: `hsbench prepare` writes these files without keras.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import h5py
+import numpy as np
+
+from cnn.errors import InputError
+
+FORMAT = "hsbench-windows"
+VERSION = 1
+_DATASETS = ("cube", "train/coords", "train/labels", "test/coords", "test/labels", "mean", "std")
+
+
+def write_window_file(
+    path: str | os.PathLike,
+    cube: np.ndarray,
+    train_coords: np.ndarray,
+    train_labels: np.ndarray,
+    test_coords: np.ndarray,
+    test_labels: np.ndarray,
+    class_names: dict[int, str],
+    window: int,
+    split: dict,
+) -> None:
+    """Write a window file atomically (temporary file beside `path`, then `os.replace`).
+
+    The per-band mean/std come from the training pixels' spectra only, so no
+    test statistic leaks into the normalisation.
+    """
+    cube = np.asarray(cube)
+    if cube.ndim != 3:
+        raise InputError(f"{path}: cube must be (H, W, B), got shape {cube.shape}")
+    window = int(window)
+    if window < 1 or window % 2 == 0:
+        raise InputError(f"{path}: window must be an odd positive int, got {window}")
+    train_coords = _coords(path, "train", train_coords, train_labels, cube.shape)
+    test_coords = _coords(path, "test", test_coords, test_labels, cube.shape)
+    if len(train_coords) == 0:
+        raise InputError(f"{path}: no training pixels")
+    spectra = cube[train_coords[:, 0], train_coords[:, 1]].astype(np.float64)
+    mean = spectra.mean(axis=0).astype(np.float32)
+    std = spectra.std(axis=0).astype(np.float32)
+    std[std == 0] = 1.0  # a constant band would divide by zero; it carries no information anyway
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        with h5py.File(tmp, "w") as f:
+            f.create_dataset("cube", data=cube, chunks=True, compression="gzip", compression_opts=4)
+            for part, coords, labels in (
+                ("train", train_coords, train_labels),
+                ("test", test_coords, test_labels),
+            ):
+                f.create_dataset(f"{part}/coords", data=coords.astype(np.int32))
+                f.create_dataset(f"{part}/labels", data=np.asarray(labels, dtype=np.int32))
+            f.create_dataset("mean", data=mean)
+            f.create_dataset("std", data=std)
+            f.attrs["format"] = FORMAT
+            f.attrs["version"] = VERSION
+            f.attrs["window"] = window
+            f.attrs["class_names"] = json.dumps({str(int(k)): str(v) for k, v in class_names.items()})
+            f.attrs["split"] = json.dumps(split, sort_keys=True)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _coords(path, part: str, coords, labels, shape) -> np.ndarray:
+    coords = np.asarray(coords, dtype=np.int64).reshape(-1, 2)
+    if len(coords) != len(np.asarray(labels).reshape(-1)):
+        raise InputError(f"{path}: {part} has {len(coords)} coordinates but {len(labels)} labels")
+    if len(coords) and (coords.min() < 0 or (coords >= np.asarray(shape[:2])).any()):
+        raise InputError(f"{path}: {part} coordinates outside the {shape[0]}x{shape[1]} cube")
+    return coords
+
+
+class WindowFile:
+    """A validated window file, the cube normalised and reflect-padded in memory.
+
+    Raises `InputError` naming the file and the fault for a missing file or
+    dataset, an even window, NaN/inf in the cube or coordinates off the cube.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise InputError(f"{self.path}: window file not found")
+        try:
+            f = h5py.File(self.path, "r")
+        except OSError as exc:
+            raise InputError(f"{self.path}: not an HDF5 file ({exc})") from None
+        with f:
+            for name in _DATASETS:
+                if not isinstance(f.get(name), h5py.Dataset):
+                    raise InputError(f"{self.path}: dataset /{name} missing")
+            if "window" not in f.attrs:
+                raise InputError(f"{self.path}: attribute 'window' missing")
+            self.window = int(f.attrs["window"])
+            self.class_names = {int(k): v for k, v in json.loads(_attr(f, "class_names", "{}")).items()}
+            self.split = json.loads(_attr(f, "split", "{}"))
+            cube = f["cube"][...]
+            self.train_coords = f["train/coords"][...].astype(np.int64)
+            self.train_labels = f["train/labels"][...].astype(np.int64)
+            self.test_coords = f["test/coords"][...].astype(np.int64)
+            self.test_labels = f["test/labels"][...].astype(np.int64)
+            self.mean = f["mean"][...].astype(np.float32)
+            self.std = f["std"][...].astype(np.float32)
+        if self.window < 1 or self.window % 2 == 0:
+            raise InputError(f"{self.path}: window size {self.window} is not odd (no centre pixel)")
+        if cube.ndim != 3:
+            raise InputError(f"{self.path}: /cube has shape {cube.shape}, expected (H, W, B)")
+        self.shape = tuple(int(s) for s in cube.shape)
+        self.bands = self.shape[2]
+        if self.mean.shape != (self.bands,) or self.std.shape != (self.bands,):
+            raise InputError(f"{self.path}: /mean or /std does not have {self.bands} bands")
+        cube = (cube.astype(np.float32) - self.mean) / self.std
+        if not np.isfinite(cube).all():
+            raise InputError(f"{self.path}: /cube holds NaN or infinite values (after normalisation)")
+        for part in ("train", "test"):
+            _coords(self.path, part, getattr(self, f"{part}_coords"), getattr(self, f"{part}_labels"), self.shape)
+        r = self.window // 2
+        # Reflect padding once, so every window is a plain slice of the padded cube.
+        self._padded = np.pad(cube, ((r, r), (r, r), (0, 0)), mode="reflect" if r else "constant")
+        self._offsets = np.arange(self.window)
+
+    def windows(self, coords: np.ndarray) -> np.ndarray:
+        """(n, w, w, B, 1) float32 windows centred on `coords` (row, col)."""
+        coords = np.asarray(coords, dtype=np.int64).reshape(-1, 2)
+        rows = coords[:, 0, None, None] + self._offsets[None, :, None]
+        cols = coords[:, 1, None, None] + self._offsets[None, None, :]
+        return self._padded[rows, cols][..., None]
+
+    def batches(self, part: str, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(windows, class ids) of `part` ("train"/"test") in file order, one batch at a time."""
+        coords, labels = self.part(part)
+        for start in range(0, len(coords), batch_size):
+            yield self.windows(coords[start : start + batch_size]), labels[start : start + batch_size]
+
+    def part(self, part: str) -> tuple[np.ndarray, np.ndarray]:
+        if part not in ("train", "test"):
+            raise ValueError(f"part must be 'train' or 'test', got {part!r}")
+        return getattr(self, f"{part}_coords"), getattr(self, f"{part}_labels")
+
+
+def _attr(f: h5py.File, name: str, default: str) -> str:
+    value = f.attrs.get(name, default)
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,0 +1,61 @@
+import h5py
+import numpy as np
+import pytest
+
+from cnn.errors import InputError
+from cnn.windows import WindowFile, write_window_file
+from tests.cnn_fixtures import make_window_file, synthetic_scene
+
+
+def test_roundtrip_windows_normalised_and_reflect_padded(tmp_path):
+    path = make_window_file(tmp_path / "w.h5", window=5)
+    cube, _ = synthetic_scene()
+    wf = WindowFile(path)
+    assert wf.window == 5 and wf.bands == 30 and wf.class_names[1] == "class 1"
+    with h5py.File(path) as f:
+        train = f["train/coords"][...]
+        assert f.attrs["format"] == "hsbench-windows"
+        np.testing.assert_allclose(f["mean"][...], cube[train[:, 0], train[:, 1]].mean(0), rtol=1e-5)
+    norm = (cube - wf.mean) / wf.std
+    x = wf.windows(np.array([[5, 6], [0, 0]]))
+    assert x.shape == (2, 5, 5, 30, 1) and x.dtype == np.float32
+    np.testing.assert_allclose(x[0, :, :, :, 0], norm[3:8, 4:9], rtol=1e-5)
+    # corner (0, 0): reflect padding mirrors rows/cols 1, 2 without repeating the edge
+    np.testing.assert_allclose(x[1, 0, 0, :, 0], norm[2, 2], rtol=1e-5)
+    np.testing.assert_allclose(x[1, 2, 2, :, 0], norm[0, 0], rtol=1e-5)
+    batches = list(wf.batches("test", 7))
+    assert sum(len(b[0]) for b in batches) == len(wf.test_labels) and len(batches[0][0]) == 7
+    assert not list(tmp_path.glob(".*tmp"))  # atomic write leaves no temporary file
+
+
+def _rewrite(path, fn):
+    with h5py.File(path, "a") as f:
+        fn(f)
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda f: f.__delitem__("test/labels"), "dataset /test/labels missing"),
+        (lambda f: f.attrs.__setitem__("window", 4), "window size 4 is not odd"),
+        (lambda f: f["cube"].__setitem__((0, 0, 0), np.nan), "NaN"),
+    ],
+)
+def test_bad_files_raise_input_error_naming_file(tmp_path, damage, message):
+    path = make_window_file(tmp_path / "w.h5")
+    _rewrite(path, damage)
+    with pytest.raises(InputError, match=message) as exc:
+        WindowFile(path)
+    assert str(path) in str(exc.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        WindowFile(tmp_path / "nope.h5")
+
+
+def test_writer_rejects_even_window(tmp_path):
+    cube, gt = synthetic_scene()
+    with pytest.raises(InputError, match="odd"):
+        write_window_file(tmp_path / "w.h5", cube, [[0, 0]], [1], [[1, 1]], [1], {1: "a"}, 4, {})
+    assert not list(tmp_path.iterdir())
