@@ -358,7 +358,9 @@ def train(
     t0 = time.perf_counter()
     try:
         model.fit(
-            train_ds, epochs=config.epochs, initial_epoch=initial_epoch, verbose=verbose,
+            # shuffle=False: Keras would permute batch order from numpy's global RNG; the dataset
+            # shuffles rows itself from (seed, epoch), which a resume reproduces exactly
+            train_ds, epochs=config.epochs, initial_epoch=initial_epoch, verbose=verbose, shuffle=False,
             validation_data=eval_ds, validation_freq=eval_epochs,
             callbacks=[EpochSetter(train_ds), _Monitor(run)],
         )

@@ -1,0 +1,1 @@
+"""Benchmarks run by hand (not in CI): each writes a JSON of what it measured."""
