@@ -29,13 +29,12 @@ def register(subparsers) -> None:
             "on the test set, as the seed did); 'modern' is Adam/cross-entropy with a validation part "
             "carved from the training pixels. Defaults of each protocol apply unless overridden."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--data", required=True, type=Path,
                    help="prepared dataset directory (holding windows.h5) or a window file")
     p.add_argument("--out", required=True, type=Path, help="output directory")
-    p.add_argument("--protocol", choices=PROTOCOL_NAMES, default="seed", help="training protocol")
-    p.add_argument("--model", default="standard", help="model name (standard)")
+    p.add_argument("--protocol", choices=PROTOCOL_NAMES, default="seed", help="training protocol (default: %(default)s)")
+    p.add_argument("--model", default="standard", help="model name (default: %(default)s)")
     p.add_argument("--backend", choices=BACKENDS, default=None,
                    help="Keras backend (default: $KERAS_BACKEND, else tensorflow)")
     p.add_argument("--epochs", type=int, help="epochs (seed: 600, modern: 100, an upper bound)")
@@ -46,16 +45,16 @@ def register(subparsers) -> None:
                    help="evaluate every N epochs (seed: 10 on the test set, modern: 1 on validation)")
     p.add_argument("--patience", type=int, help="modern: evaluations without improvement before stopping")
     p.add_argument("--val-fraction", type=float, help="modern: part of each class's training pixels for validation")
-    p.add_argument("--seed", type=int, default=0, help="seed for initialisation, shuffling and the validation split")
+    p.add_argument("--seed", type=int, default=0, help="seed for initialisation, shuffling and the validation split (default: %(default)s)")
     p.add_argument("--devices", choices=("1", "all"), default="1",
                    help="'all': data-parallel over every visible device (JAX backend), global batch split")
     p.add_argument("--mixed-precision", action="store_true", help="bf16 mixed precision (GPUs)")
     p.add_argument("--checkpoint-every", type=int, default=10,
-                   help="checkpoint every N epochs (and on SIGTERM/SIGINT); a kill loses at most N epochs")
+                   help="checkpoint every N epochs (and on SIGTERM/SIGINT); a kill loses at most N epochs (default: %(default)s)")
     p.add_argument("--resume", action="store_true",
                    help="continue from OUT/checkpoint (same settings; --epochs may raise the budget)")
     p.add_argument("--progress", choices=("bar", "epoch", "none"), default="bar",
-                   help="Keras progress output: a bar per epoch, one line per epoch, or none")
+                   help="Keras progress output: a bar per epoch, one line per epoch, or none (default: %(default)s)")
     p.set_defaults(func=run)
 
 
@@ -93,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     from bench.atomic import write_json
     from bench.metrics import classification_metrics
     from bench.provenance import command_line, host_info, now_iso, package_versions, sha256_file
-    from cnn.train import PROTOCOLS, TrainingInterrupted, train
+    from cnn.train import PROTOCOLS, TrainingInterrupted, read_checkpoint, train
 
     window_file, dataset_json = _window_path(args.data)
     overrides = {
@@ -109,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--checkpoint-every must be >= 1, got {args.checkpoint_every}")
     if "val_fraction" in overrides and not 0 < overrides["val_fraction"] < 1:
         raise InputError(f"--val-fraction must be in (0, 1), got {overrides['val_fraction']}")
+    if args.resume and args.epochs is None:  # keep the interrupted run's budget, not the protocol default
+        overrides["epochs"] = read_checkpoint(args.out)["config"]["epochs"]
     config = replace(
         PROTOCOLS[args.protocol], model=args.model, seed=args.seed, devices=args.devices,
         mixed_precision=args.mixed_precision, checkpoint_every=args.checkpoint_every, **overrides,
