@@ -20,16 +20,15 @@ numpy and h5py only: `hsbench prepare` writes these files without keras.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Iterator
 
 import h5py
 import numpy as np
 
+from cnn.atomic import atomic_path
 from cnn.errors import InputError
 
 FORMAT = "hsbench-windows"
@@ -68,33 +67,18 @@ def write_window_file(
     std = spectra.std(axis=0).astype(np.float32)
     std[std == 0] = 1.0  # a constant band would divide by zero; it carries no information anyway
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.create_dataset("cube", data=cube, chunks=True, compression="gzip", compression_opts=4)
-            for part, coords, labels in (
-                ("train", train_coords, train_labels),
-                ("test", test_coords, test_labels),
-            ):
-                f.create_dataset(f"{part}/coords", data=coords.astype(np.int32))
-                f.create_dataset(f"{part}/labels", data=np.asarray(labels, dtype=np.int32))
-            f.create_dataset("mean", data=mean)
-            f.create_dataset("std", data=std)
-            f.attrs["format"] = FORMAT
-            f.attrs["version"] = VERSION
-            f.attrs["window"] = window
-            f.attrs["class_names"] = json.dumps({str(int(k)): str(v) for k, v in class_names.items()})
-            f.attrs["split"] = json.dumps(split, sort_keys=True)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        f.create_dataset("cube", data=cube, chunks=True, compression="gzip", compression_opts=4)
+        for part, coords, labels in (("train", train_coords, train_labels), ("test", test_coords, test_labels)):
+            f.create_dataset(f"{part}/coords", data=coords.astype(np.int32))
+            f.create_dataset(f"{part}/labels", data=np.asarray(labels, dtype=np.int32))
+        f.create_dataset("mean", data=mean)
+        f.create_dataset("std", data=std)
+        f.attrs["format"] = FORMAT
+        f.attrs["version"] = VERSION
+        f.attrs["window"] = window
+        f.attrs["class_names"] = json.dumps({str(int(k)): str(v) for k, v in class_names.items()})
+        f.attrs["split"] = json.dumps(split, sort_keys=True)
 
 
 def _coords(path, part: str, coords, labels, shape) -> np.ndarray:

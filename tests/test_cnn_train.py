@@ -1,0 +1,96 @@
+"""Training protocols on a tiny synthetic window file (TensorFlow backend, in-process)."""
+
+import os
+import signal
+
+import keras
+import numpy as np
+import pytest
+
+from cnn import train as train_mod
+from cnn.train import PROTOCOLS, TrainingInterrupted, learning_rate, train, validation_split
+from tests.cnn_fixtures import make_window_file
+
+pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="resume exactness pinned on TF")
+
+
+@pytest.fixture(scope="module")
+def wfile(tmp_path_factory):
+    return make_window_file(tmp_path_factory.mktemp("w") / "w.h5", window=7)
+
+
+def _seed_config(**kw):
+    base = dict(epochs=4, batch_size=8, eval_every=1, checkpoint_every=2)
+    base.update(kw)
+    from dataclasses import replace
+
+    return replace(PROTOCOLS["seed"], **base)
+
+
+def test_seed_schedule_is_keras2_decay():
+    sched = learning_rate(PROTOCOLS["seed"])
+    for t in (0, 1, 1000, 200_000):
+        assert float(sched(t)) == pytest.approx(1.0 / (1 + 5e-6 * t), rel=1e-6)
+
+
+def test_resume_after_sigterm_reproduces_uninterrupted_run(tmp_path, wfile):
+    full = train(wfile, tmp_path / "full", _seed_config(), verbose=0, log=lambda m: None)
+
+    def kill_after_first_epoch(msg):
+        if msg.startswith("epoch 1:"):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(TrainingInterrupted) as exc:
+        train(wfile, tmp_path / "cut", _seed_config(), verbose=0, log=kill_after_first_epoch)
+    assert exc.value.signum == signal.SIGTERM
+    assert not (tmp_path / "cut" / "model.keras").exists()  # an interrupted run leaves no final model
+    resumed = train(wfile, tmp_path / "cut", _seed_config(), resume=True, verbose=0, log=lambda m: None)
+    assert resumed.resumed_from == 1 and resumed.epochs_run == 4
+
+    a = keras.models.load_model(tmp_path / "full" / "checkpoint" / "epoch-00004.keras")
+    b = keras.models.load_model(tmp_path / "cut" / "checkpoint" / "epoch-00004.keras")
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+    # the learning rate continues from the saved step count: lr / (1 + decay * iterations)
+    from cnn.windows import WindowFile
+
+    steps = 4 * -(-len(WindowFile(wfile).train_labels) // 8)
+    for m in (a, b):
+        assert int(m.optimizer.iterations) == steps
+        assert float(m.optimizer.learning_rate) == pytest.approx(1 / (1 + 5e-6 * steps), rel=1e-6)
+    assert [r["loss"] for r in full.history] == pytest.approx([r["loss"] for r in resumed.history], rel=1e-5)
+    assert full.best_epoch == resumed.best_epoch
+    np.testing.assert_array_equal(full.predictions, resumed.predictions)
+    assert "TEST" in full.selection
+
+
+def test_validation_split_is_stratified_subset_of_training_rows():
+    labels = np.repeat([1, 2, 3, 5], [20, 10, 1, 2])
+    fit, val = validation_split(labels, 0.2, seed=3)
+    assert set(fit).isdisjoint(val) and sorted([*fit, *val]) == list(range(len(labels)))
+    assert [int((labels[val] == c).sum()) for c in (1, 2, 3, 5)] == [4, 2, 0, 1]
+    np.testing.assert_array_equal(val, validation_split(labels, 0.2, seed=3)[1])
+    assert not np.array_equal(val, validation_split(labels, 0.2, seed=4)[1])
+
+
+def test_modern_validates_on_training_pixels_only(tmp_path, wfile, monkeypatch):
+    from dataclasses import replace
+
+    from cnn.windows import WindowFile
+
+    seen = []
+
+    class Spy(train_mod.WindowDataset):
+        def __init__(self, wf, coords, targets, batch_size, **kw):
+            seen.append((kw.get("shuffle", False), {tuple(c) for c in coords}))
+            super().__init__(wf, coords, targets, batch_size, **kw)
+
+    monkeypatch.setattr(train_mod, "WindowDataset", Spy)
+    cfg = replace(PROTOCOLS["modern"], epochs=2, batch_size=16, val_fraction=0.25)
+    res = train(wfile, tmp_path / "m", cfg, verbose=0, log=lambda m: None)
+    wf = WindowFile(wfile)
+    train_px, test_px = {tuple(c) for c in wf.train_coords}, {tuple(c) for c in wf.test_coords}
+    (_, fit_px), (_, val_px) = seen[0], seen[1]
+    assert val_px and val_px <= train_px and val_px.isdisjoint(test_px) and val_px.isdisjoint(fit_px)
+    assert fit_px | val_px == train_px and res.train_samples == len(fit_px)
+    assert "validation" in res.selection and res.history[0]["val_loss"] is not None
