@@ -1,47 +1,20 @@
 """Atomic file writes: a reader sees the old file or the whole new one, never half.
 
-Everything is written to a temporary file in the same directory, flushed and
-fsynced, then moved over the target with `os.replace` (atomic on POSIX).
+Everything is written to a temporary file in the same directory, fsynced, then
+moved over the target with `os.replace` (atomic on POSIX). `atomic_path` is
+the engine's (`cnn.atomic`), re-exported here for `bench`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
+from cnn.atomic import atomic_path
 
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
-    """Yield a temporary path beside `path`; on success move it onto `path`.
-
-    Use for writers that want a file name (h5py, savefig, dump_svmlight_file).
-    On an exception the temporary file is removed and `path` is untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; results are shared files
-    try:
-        yield tmp_path
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp_path, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp_path.unlink()
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+__all__ = ["atomic_path", "write_bytes", "write_text", "write_json"]
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -1,4 +1,8 @@
-"""Atomic file replacement for the engine (cnn may not import bench; same rule as bench.atomic)."""
+"""Atomic file replacement: a reader sees the old file or the whole new one, never half.
+
+The one implementation in the project: it lives in the engine because `cnn`
+may not import `bench`; `bench.atomic` re-exports it and adds JSON/text writers.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + suffix, dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; results are shared files
     try:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
@@ -30,3 +35,9 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
