@@ -26,6 +26,8 @@ from bench.errors import InputError
 @dataclass(frozen=True)
 class RunConfig:
     scene: str = "indian_pines"
+    cube: str | None = None  # a scene from files instead of a named one
+    gt: str | None = None
     split: str = "random"
     train_fraction: float = 0.1
     seed: int = 0
@@ -39,22 +41,26 @@ class RunConfig:
     skip: tuple[str, ...] = ()
 
     @property
+    def scene_name(self) -> str:
+        return Path(self.cube).stem if self.cube else self.scene
+
+    @property
     def name(self) -> str:
         frac = f"{self.train_fraction:g}"
         return f"{self.split}-{frac}-s{self.seed}" if (frac, self.seed) != ("0.1", 0) else self.split
 
     @property
     def data_dir(self) -> Path:
-        return self.work / f"{self.scene}-{self.name}"
+        return self.work / f"{self.scene_name}-{self.name}"
 
     @property
     def out_dir(self) -> Path:
-        return self.results / self.scene / self.name
+        return self.results / self.scene_name / self.name
 
     @property
     def report(self) -> Path:
         # one report per scene, collecting every split run so far (random vs disjoint side by side)
-        return self.results / self.scene / "REPORT.md"
+        return self.results / self.scene_name / "REPORT.md"
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,8 @@ def find_mpiexec() -> str:
 
 def stages(cfg: RunConfig) -> list[Stage]:
     hs, data, out = hsbench_argv(), cfg.data_dir, cfg.out_dir
-    prep = hs + ["prepare", "--scene", cfg.scene, "--split", cfg.split, "--train-fraction", str(cfg.train_fraction),
+    source = ["--cube", cfg.cube, "--gt", cfg.gt] if cfg.cube else ["--scene", cfg.scene]
+    prep = hs + ["prepare", *source, "--split", cfg.split, "--train-fraction", str(cfg.train_fraction),
                  "--seed", str(cfg.seed), "--out", str(data)]
     result = [Stage("prepare", prep, data / "manifest.json")]
     for grid in cfg.grids:
@@ -91,12 +98,14 @@ def stages(cfg: RunConfig) -> list[Stage]:
             result.append(Stage(f"svm {grid} grid, {cfg.ranks} MPI ranks",
                                 [find_mpiexec(), "-n", str(cfg.ranks)] + hs + grid_args + ["--out", str(out / name)],
                                 out / name))
-    cnn_name = f"cnn_{cfg.cnn_protocol}_{cfg.cnn_backend}.json"
-    cnn = hs + ["cnn", "--data", str(data / "windows.h5"), "--protocol", cfg.cnn_protocol,
-                "--backend", cfg.cnn_backend, "--out", str(out / cnn_name), "--resume"]
+    cnn_dir = out / f"cnn_{cfg.cnn_protocol}_{cfg.cnn_backend}"
+    cnn = hs + ["cnn", "--data", str(data), "--protocol", cfg.cnn_protocol, "--backend", cfg.cnn_backend,
+                "--out", str(cnn_dir), "--progress", "epoch"]
     if cfg.cnn_epochs:
         cnn += ["--epochs", str(cfg.cnn_epochs)]
-    result.append(Stage(f"cnn {cfg.cnn_protocol} ({cfg.cnn_backend})", cnn, out / cnn_name))
+    if (cnn_dir / "checkpoint").is_dir():
+        cnn.append("--resume")  # an earlier run of this stage was interrupted
+    result.append(Stage(f"cnn {cfg.cnn_protocol} ({cfg.cnn_backend})", cnn, cnn_dir / "cnn.json"))
     return [s for s in result if not any(s.name.startswith(k) for k in cfg.skip)]
 
 
@@ -136,13 +145,13 @@ class StageFailed(RuntimeError):
 def summary_table(out_dir: Path) -> str:
     """Plain-text table of every result in `out_dir`: method, OA, AA, kappa, time."""
     rows = [("method", "test OA", "AA", "kappa", "seconds")]
-    for path in sorted(out_dir.glob("*.json")):
+    for path in sorted(out_dir.rglob("*.json")):
         r = json.loads(path.read_text())
         if r.get("kind") not in ("svm_grid", "cnn") or not r.get("test"):
             continue
         t = r["test"]
         secs = r.get("wall_seconds") if r["kind"] == "svm_grid" else r.get("train_seconds")
-        rows.append((path.stem, f"{100 * t['oa']:.2f}%", f"{100 * t['aa']:.2f}%", f"{t['kappa']:.4f}",
+        rows.append((str(path.relative_to(out_dir).with_suffix("")), f"{100 * t['oa']:.2f}%", f"{100 * t['aa']:.2f}%", f"{t['kappa']:.4f}",
                      f"{secs:.1f}" if secs is not None else "-"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows)

@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help=HELP, description=HELP[0].upper() + HELP[1:] + ".", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--scene", default="indian_pines", help="named scene (default: indian_pines)")
+    p.add_argument("--cube", metavar="FILE", help="a scene from files instead: cube (.mat/.npy), with --gt")
+    p.add_argument("--gt", metavar="FILE", help="ground truth (.mat/.npy) of --cube")
     p.add_argument("--split", choices=("random", "disjoint"), default="random", help="split kind (default: random)")
     p.add_argument("--train-fraction", type=float, default=0.1, metavar="F", help="training share (default: 0.1)")
     p.add_argument("--seed", type=int, default=0, help="split seed (default: 0)")
@@ -56,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
     unknown = sorted(set(grids) - {"seed", "wide"})
     if unknown or not grids:
         raise InputError(f"--grids takes seed and/or wide, got {args.grids!r}")
-    cfg = RunConfig(scene=args.scene, split=args.split, train_fraction=args.train_fraction, seed=args.seed,
+    if bool(args.cube) != bool(args.gt):
+        raise InputError("--cube and --gt must be given together")
+    cfg = RunConfig(scene=args.scene, cube=args.cube, gt=args.gt, split=args.split, train_fraction=args.train_fraction, seed=args.seed,
                     results=args.results, work=args.work, ranks=args.ranks, grids=grids,
                     cnn_protocol=args.cnn_protocol, cnn_epochs=args.cnn_epochs, cnn_backend=args.cnn_backend)
     try:

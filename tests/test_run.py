@@ -1,0 +1,46 @@
+"""hsbench run end to end on a tiny scene: every stage, the report, and resuming after a lost stage."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from tests.conftest import make_scene
+
+
+def _run(cli, tmp_path, scene):
+    return cli("run", "--cube", scene / "cube.npy", "--gt", scene / "gt.npy", "--train-fraction", "0.2",
+               "--results", tmp_path / "results", "--work", tmp_path / "runs", "--ranks", "2",
+               "--grids", "seed", "--cnn-epochs", "2")
+
+
+def test_run_all_stages_then_resume(tmp_path, cli):
+    cube, gt = make_scene(h=20, w=20, bands=30)
+    scene = tmp_path / "scene"
+    scene.mkdir()
+    np.save(scene / "cube.npy", cube)
+    np.save(scene / "gt.npy", gt)
+
+    rc, out, err = _run(cli, tmp_path, scene)
+    assert rc == 0, out + err
+    res = tmp_path / "results" / "cube" / "random-0.2-s0"
+    serial = json.loads((res / "svm_seed_serial.json").read_text())
+    mpi = json.loads((res / "svm_seed_mpi2.json").read_text())
+    cnn = json.loads((res / "cnn_modern_tensorflow" / "cnn.json").read_text())
+    assert serial["ranks"] == 1 and mpi["ranks"] == 2
+    assert [c["fold_accuracy"] for c in serial["cells"]] == [c["fold_accuracy"] for c in mpi["cells"]]
+    assert cnn["kind"] == "cnn" and cnn["epochs_run"] <= 2
+    assert json.loads((res / "dataset.json").read_text())["kind"] == "dataset"
+    report = (tmp_path / "results" / "cube" / "REPORT.md").read_text()
+    assert f"{100 * serial['test']['oa']:.2f}" in report
+    assert "not run" in report  # no GPU on this machine
+    assert "svm_seed_serial" in out and "cnn_modern_tensorflow/cnn" in out  # the terminal summary
+
+    # lose one stage's result: a second run redoes that stage only
+    (res / "svm_seed_mpi2.json").unlink()
+    rc, out, err = _run(cli, tmp_path, scene)
+    assert rc == 0, out + err
+    assert out.count("done already") == 3  # prepare, serial grid, cnn
+    assert "svm seed grid, 2 MPI ranks: running" in out
+    assert (res / "svm_seed_mpi2.json").is_file()
