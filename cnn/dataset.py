@@ -15,6 +15,11 @@ class WindowDataset(keras.utils.PyDataset):
     `default_rng([seed, e]).permutation`: the order depends on (seed, epoch)
     only, so a resumed run sees exactly the batches an uninterrupted run sees
     without saving any generator state. `epoch` is set by `EpochSetter`.
+
+    With `augment`, each window gets one of the 8 symmetries of the square
+    (rotations by 90 degrees, with or without a flip), drawn from
+    `default_rng([seed, epoch, batch])`: land cover has no preferred
+    orientation, and the draw is as reproducible on resume as the shuffle.
     """
 
     def __init__(
@@ -26,10 +31,11 @@ class WindowDataset(keras.utils.PyDataset):
         *,
         shuffle: bool = False,
         seed: int = 0,
+        augment: bool = False,
     ):
         super().__init__(workers=1, use_multiprocessing=False)
         self.wf, self.coords, self.targets = wf, coords, targets
-        self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
+        self.batch_size, self.shuffle, self.seed, self.augment = batch_size, shuffle, seed, augment
         self.epoch = 0
 
     def __len__(self) -> int:
@@ -42,7 +48,20 @@ class WindowDataset(keras.utils.PyDataset):
 
     def __getitem__(self, i: int):
         rows = self.order()[i * self.batch_size : (i + 1) * self.batch_size]
-        return self.wf.windows(self.coords[rows]), self.targets[rows]
+        x = self.wf.windows(self.coords[rows])
+        if self.augment:
+            x = dihedral(x, np.random.default_rng([self.seed, self.epoch, i, 31337]).integers(8, size=len(x)))
+        return x, self.targets[rows]
+
+
+def dihedral(x: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Apply symmetry k[j] in 0..7 to window x[j] of (n, w, w, ...): rot90 k % 4 times, then a flip if k >= 4."""
+    out = np.empty_like(x)
+    for t in np.unique(k):
+        sel = k == t
+        y = np.rot90(x[sel], int(t) % 4, axes=(1, 2))
+        out[sel] = y[:, :, ::-1] if t >= 4 else y
+    return out
 
 
 class EpochSetter(keras.callbacks.Callback):

@@ -56,6 +56,7 @@ class Config:
     eval_set: str  # "test" (seed) | "validation" (modern)
     val_fraction: float = 0.0
     patience: int | None = None  # in evaluations; None = no early stopping
+    augment: bool = False  # random flips/rotations of the training windows
     model: str = "standard"
     seed: int = 0
     mixed_precision: bool = False
@@ -72,7 +73,7 @@ PROTOCOLS: dict[str, Config] = {
     "modern": Config(
         protocol="modern", optimizer="adam", loss="categorical_crossentropy", lr=1e-3, momentum=0.0,
         decay=0.0, batch_size=128, epochs=100, eval_every=1, eval_set="validation",
-        val_fraction=0.1, patience=15,
+        val_fraction=0.1, patience=15, augment=True,
     ),
 }
 
@@ -333,7 +334,8 @@ def train(
         eval_coords, eval_y = wf.train_coords[val_rows], y_train[val_rows]
     else:
         eval_coords, eval_y = wf.test_coords, onehot[[index[int(c)] for c in wf.test_labels]]
-    train_ds = WindowDataset(wf, wf.train_coords[fit_rows], y_train[fit_rows], config.batch_size, shuffle=True, seed=config.seed)
+    train_ds = WindowDataset(wf, wf.train_coords[fit_rows], y_train[fit_rows], config.batch_size,
+                             shuffle=True, seed=config.seed, augment=config.augment)
     eval_ds = WindowDataset(wf, eval_coords, eval_y, config.batch_size)
 
     run = _Run(config, out, log)

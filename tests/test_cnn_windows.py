@@ -59,3 +59,27 @@ def test_writer_rejects_even_window(tmp_path):
     with pytest.raises(InputError, match="odd"):
         write_window_file(tmp_path / "w.h5", cube, [[0, 0]], [1], [[1, 1]], [1], {1: "a"}, 4, {})
     assert not list(tmp_path.iterdir())
+
+
+def test_augmentation_is_the_square_symmetries_and_reproducible(tmp_path):
+    from cnn.dataset import WindowDataset, dihedral
+
+    x = np.arange(2 * 3 * 3 * 2, dtype=np.float32).reshape(2, 3, 3, 2, 1)
+    images = {dihedral(x[:1], np.array([k]))[0, :, :, 0, 0].tobytes() for k in range(8)}
+    assert len(images) == 8  # eight different symmetries of the window
+    for k in range(8):
+        y = dihedral(x, np.full(2, k))
+        assert sorted(y.ravel()) == sorted(x.ravel())  # a permutation of pixels
+        np.testing.assert_array_equal(y[:, 1, 1], x[:, 1, 1])  # the labelled centre pixel stays put
+
+    wf = WindowFile(make_window_file(tmp_path / "w.h5"))
+    coords, labels = wf.part("train")
+    ds = WindowDataset(wf, coords, labels, 4, shuffle=True, seed=3, augment=True)
+    ds.epoch = 2
+    a, _ = ds[0]
+    ds2 = WindowDataset(wf, coords, labels, 4, shuffle=True, seed=3, augment=True)
+    ds2.epoch = 2
+    np.testing.assert_array_equal(a, ds2[0][0])  # same (seed, epoch, batch) -> same windows
+    plain = WindowDataset(wf, coords, labels, 4, shuffle=True, seed=3)
+    plain.epoch = 2
+    assert not np.array_equal(a, plain[0][0])

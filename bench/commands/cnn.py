@@ -45,6 +45,8 @@ def register(subparsers) -> None:
                    help="evaluate every N epochs (seed: 10 on the test set, modern: 1 on validation)")
     p.add_argument("--patience", type=int, help="modern: evaluations without improvement before stopping")
     p.add_argument("--val-fraction", type=float, help="modern: part of each class's training pixels for validation")
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                   help="random flips and 90-degree rotations of training windows (modern: on, seed: off)")
     p.add_argument("--seed", type=int, default=0, help="seed for initialisation, shuffling and the validation split (default: %(default)s)")
     p.add_argument("--devices", choices=("1", "all"), default="1",
                    help="'all': data-parallel over every visible device (JAX backend), global batch split")
@@ -99,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         k: v for k, v in {
             "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "decay": args.decay,
             "eval_every": args.eval_every, "patience": args.patience, "val_fraction": args.val_fraction,
+            "augment": args.augment,
         }.items() if v is not None
     }
     for name in ("epochs", "batch_size", "eval_every", "patience"):
