@@ -61,4 +61,19 @@ def now_iso() -> str:
 
 
 def command_line() -> str:
-    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
+    """The command as a user would type it (`python -m bench.cli` is the `hsbench` script)."""
+    prog = Path(sys.argv[0])
+    name = "hsbench" if prog.name == "cli.py" and prog.parent.name == "bench" else prog.name
+    return " ".join([name, *sys.argv[1:]])
+
+
+def gpu_name() -> str:
+    """The first NVIDIA GPU's name from nvidia-smi, or "gpu" when it cannot be asked."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=20).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        out = ""
+    return out.splitlines()[0].strip() if out else "gpu"

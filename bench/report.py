@@ -113,6 +113,7 @@ def collect_results(root: str | Path) -> tuple[list[Loaded], list[str]]:
         raise InputError(f"{root}: no such results directory")
     loaded: list[Loaded] = []
     warnings: list[str] = []
+    unlabelled: list[str] = []
     for path in sorted(root.rglob("*.json")):
         rel = path.relative_to(root).as_posix()
         try:
@@ -120,6 +121,10 @@ def collect_results(root: str | Path) -> tuple[list[Loaded], list[str]]:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"{path}: not valid JSON ({exc})") from None
         kind = data.get("kind") if isinstance(data, dict) else None
+        if kind is None:
+            # not a results file (e.g. a CNN checkpoint's state.json): named only if nothing else is found
+            unlabelled.append(f"{path}: skipped, no 'kind' key")
+            continue
         if kind not in KINDS:
             warnings.append(f"{path}: skipped, kind {kind!r} is not one of {', '.join(KINDS)}")
             continue
@@ -134,7 +139,7 @@ def collect_results(root: str | Path) -> tuple[list[Loaded], list[str]]:
         raise InputError(
             f"{root}: no results JSON found (no *.json of kind svm_grid or cnn, searched "
             "recursively); run `hsbench grid` or `hsbench cnn` with --out in this directory first"
-            + (f"; skipped: {'; '.join(warnings)}" if warnings else "")
+            + (f"; skipped: {'; '.join(warnings + unlabelled)}" if warnings or unlabelled else "")
         )
     return loaded, warnings
 
@@ -219,7 +224,8 @@ def _base_label(data: dict) -> str:
     build = data.get("backend_build")
     backend = f"{data['backend']}/{build}" if build else str(data["backend"])
     ranks = int(data["ranks"])
-    return f"SVM {backend}, {_features(data)}, {ranks} rank{'s' if ranks != 1 else ''}"
+    grid = f"{data['grid_name']} grid, " if data.get("grid_name") else ""
+    return f"SVM {backend}, {_features(data)}, {grid}{ranks} rank{'s' if ranks != 1 else ''}"
 
 
 def group_by_dataset(loaded: Iterable[Loaded]) -> list[DatasetGroup]:
@@ -508,7 +514,8 @@ def _setup(g: DatasetGroup) -> list[str]:
         for h in hosts:
             k = (str(h.get("hostname", NOT_RECORDED)), str(h.get("cpu", NOT_RECORDED)),
                  str(h.get("cores", NOT_RECORDED)), str(r.d.get("device", NOT_RECORDED)))
-            hw_rows.setdefault(k, []).append(r.label)
+            if r.label not in hw_rows.setdefault(k, []):  # one line per MPI rank on the same host
+                hw_rows[k].append(r.label)
     if hw_rows:
         out += table(["host", "CPU model", "cores", "device (GPU model or cpu)", "runs"],
                      [[*k, "; ".join(v)] for k, v in sorted(hw_rows.items())], "llrll")
@@ -662,9 +669,11 @@ def _our_anchor(g: DatasetGroup, key: str) -> str:
         svm = serial or parallel or g.of("gpu")
         if not svm:
             return NOT_RUN
-        b = svm[0].d["best"]
-        return (f"{fmt_pct(b.get('mean_accuracy'))}% at gamma={_fmt_num(b.get('gamma'))}, "
-                f"C={_fmt_num(b.get('C'))} ({svm[0].d.get('n_folds', NOT_RECORDED)}-fold, {svm[0].label})")
+        return "; ".join(
+            f"{fmt_pct(r.d['best'].get('mean_accuracy'))}% at gamma={_fmt_num(r.d['best'].get('gamma'))}, "
+            f"C={_fmt_num(r.d['best'].get('C'))} ({r.d.get('n_folds', NOT_RECORDED)}-fold, {r.label})"
+            for r in svm
+        )
     if key == "cell_time":
         if not serial:
             return NOT_RUN
@@ -676,12 +685,17 @@ def _our_anchor(g: DatasetGroup, key: str) -> str:
     if key == "grid_time":
         if not serial:
             return NOT_RUN
-        text = f"{fmt_duration(serial[0].d.get('wall_seconds'))} serial"
-        par = [r for r in parallel if serial_reference(g, r) is serial[0]]
-        if not par:
-            return text + f" -> parallel {NOT_RUN}"
-        top = max(par, key=lambda r: int(r.d["ranks"]))
-        return text + f" -> {fmt_duration(top.d.get('wall_seconds'))} on {top.d['ranks']} ranks"
+        parts = []
+        for ser in serial:
+            text = f"{fmt_duration(ser.d.get('wall_seconds'))} serial"
+            par = [r for r in parallel if serial_reference(g, r) is ser]
+            if par:
+                top = max(par, key=lambda r: int(r.d["ranks"]))
+                text += f" -> {fmt_duration(top.d.get('wall_seconds'))} on {top.d['ranks']} ranks"
+            else:
+                text += f" -> parallel {NOT_RUN}"
+            parts.append(f"{text} ({ser.label})")
+        return "; ".join(parts)
     if key == "cnn_oa":
         if not cnn:
             return NOT_RUN

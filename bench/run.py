@@ -120,10 +120,10 @@ def run(cfg: RunConfig) -> Path:
             continue
         print(f"{prefix}: running", flush=True)
         t0 = time.perf_counter()
-        proc = subprocess.run(stage.argv)
-        if proc.returncode != 0:
-            raise StageFailed(f"{stage.name} failed with exit status {proc.returncode}: {' '.join(stage.argv)}",
-                              proc.returncode)
+        returncode = _wait_for(stage.argv)
+        if returncode != 0:
+            raise StageFailed(f"{stage.name} failed with exit status {returncode}: {' '.join(stage.argv)}",
+                              returncode)
         print(f"{prefix}: finished in {time.perf_counter() - t0:.1f} s", flush=True)
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     # the report paints maps from the split's coordinates: keep them beside the results
@@ -134,6 +134,17 @@ def run(cfg: RunConfig) -> Path:
     print(summary_table(cfg.out_dir))
     print(f"all stages done in {time.perf_counter() - t_all:.1f} s; report: {cfg.report}")
     return cfg.report
+
+
+def _wait_for(argv: list[str]) -> int:
+    """Run one stage. On Ctrl-C the stage got the same SIGINT and is saving its state (the CNN
+    finishes its epoch and checkpoints), so wait for it instead of killing it, then re-raise."""
+    proc = subprocess.Popen(argv)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.wait()
+        raise
 
 
 class StageFailed(RuntimeError):

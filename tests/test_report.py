@@ -215,3 +215,31 @@ def test_bad_input_errors(tmp_path, capsys):
     rc, err = _err(capsys, ["report", str(tmp_path)])
     assert rc == 2 and "broken.json" in err and "lacks key(s) test" in err
     assert not (tmp_path / "REPORT.md").exists()
+
+
+def test_grids_of_one_dataset_get_their_own_labels_and_serial_reference(tmp_path):
+    from bench.atomic import write_json
+    from tests.fixtures.make_report_fixtures import make_dataset, make_svm
+
+    ds = make_dataset("random")
+    write_json(tmp_path / "dataset.json", ds)
+    runs = {
+        "seed_r1": make_svm(ds, ranks=1, wall=100.0),
+        "seed_r2": make_svm(ds, ranks=2, wall=60.0),
+        "wide_r1": make_svm(ds, ranks=1, wall=40.0, seed=5),
+        "wide_r2": make_svm(ds, ranks=2, wall=25.0, seed=5),
+    }
+    for name, run in runs.items():
+        run["grid_name"] = name.split("_")[0]
+        if run["grid_name"] == "wide":
+            run["grid"] = {"gamma": [g / 8 for g in run["grid"]["gamma"]], "C": run["grid"]["C"]}
+            for cell in run["cells"]:
+                cell["gamma"] /= 8
+            run["best"]["gamma"] /= 8
+        write_json(tmp_path / f"{name}.json", run)
+    rc, md = _report(tmp_path)
+    assert rc == 0
+    assert "#2" not in md
+    # each parallel run is compared with the serial run of its own grid: 100/60 and 40/25
+    assert _cells(_line(_sec(md, "### 4."), "| SVM sklearn/libsvm, raw, seed grid, 2 ranks |"))[5] == "1.67"
+    assert _cells(_line(_sec(md, "### 4."), "| SVM sklearn/libsvm, raw, wide grid, 2 ranks |"))[5] == "1.60"

@@ -16,7 +16,7 @@ from pathlib import Path
 from bench.atomic import write_json
 from bench.errors import InputError
 from bench.metrics import classification_metrics
-from bench.provenance import command_line, host_info, now_iso, package_versions, sha256_file
+from bench.provenance import command_line, gpu_name, host_info, now_iso, package_versions, sha256_file
 from svm import libsvm, mpi
 from svm.backends import BACKENDS, DEFAULT_KERNEL_CACHE_MB, make_backend, thundersvm_build
 from svm.errors import InputError as SvmInputError
@@ -202,11 +202,12 @@ def _run(args: argparse.Namespace, comm) -> int:
         "created": now_iso(),
         "host": hosts[0],
         "hosts": hosts,
-        "device": "gpu" if backend.build == "gpu" else "cpu",
+        "device": gpu_name() if backend.build == "gpu" else "cpu",
         "versions": package_versions(),
         "data": data,
         "dataset": dataset,
         "grid": grid.to_dict(),
+        "grid_name": "custom" if (args.gamma or args.C) else args.grid,
         "n_folds": grid.n_folds,
         "folds": folds.tolist(),
         "seed": args.seed,
