@@ -64,7 +64,11 @@ def test_table_printed_and_data_dir_copies_dataset_json(files, tmp_path):
             "split": {"kind": "random"}, "train": {"coords": [[0, 0]]}}
     (data / "dataset.json").write_text(json.dumps(meta))
     out = tmp_path / "r.json"
-    proc = run_cli("--data", str(data), "--out", str(out), "--gamma", "1", "--C", "1,10", "--folds", "3")
+    args = ("--data", str(data), "--out", str(out), "--gamma", "1", "--C", "1,10", "--folds", "3")
+    proc = run_cli(*args)  # no manifest.json: an unfinished prepare is refused
+    assert proc.returncode == 2 and "not a finished dataset" in proc.stderr and not out.exists()
+    (data / "manifest.json").write_text("{}")
+    proc = run_cli(*args)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[1].split() == ["gamma/C", "1", "10"]

@@ -61,7 +61,12 @@ def register(subparsers) -> None:
 
 
 def _window_path(data: Path) -> tuple[Path, Path | None]:
+    from cnn.errors import InputError
+
     if data.is_dir():
+        if not (data / "manifest.json").is_file():
+            raise InputError(f"--data {data}: no manifest.json, so not a finished dataset "
+                             "(an interrupted hsbench prepare?); run hsbench prepare again")
         dataset = data / "dataset.json"
         return data / "windows.h5", dataset if dataset.is_file() else None
     dataset = data.parent / "dataset.json"

@@ -114,6 +114,9 @@ def _inputs(args: argparse.Namespace) -> tuple[Path, Path | None, Path | None]:
         train = args.data / "train.libsvm"
         if not train.is_file():
             raise InputError(f"--data {args.data}: no train.libsvm (run hsbench prepare first)")
+        if not (args.data / "manifest.json").is_file():
+            raise InputError(f"--data {args.data}: no manifest.json, so not a finished dataset "
+                             "(an interrupted hsbench prepare?); run hsbench prepare again")
         test = args.data / "test.libsvm"
         meta = args.data / "dataset.json"
         return train, test if test.is_file() else None, meta if meta.is_file() else None
