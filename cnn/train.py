@@ -431,22 +431,22 @@ def _set_up_devices(config: Config) -> int:
 
 def device_name() -> str:
     """"cpu", or the first accelerator's name as the backend reports it."""
-    devices = keras.distribution.list_devices()
-    if not any(d.lower().startswith(("gpu", "cuda")) for d in devices):
-        return "cpu"
     backend = keras.backend.backend()
     try:
+        if backend == "torch":  # keras.distribution has no torch implementation: ask torch
+            import torch
+
+            return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
+        devices = keras.distribution.list_devices()
+        if not any(d.lower().startswith(("gpu", "cuda")) for d in devices):
+            return "cpu"
         if backend == "jax":
             import jax
 
             return jax.devices()[0].device_kind
-        if backend == "torch":
-            import torch
-
-            return torch.cuda.get_device_name(0)
         import tensorflow as tf
 
         gpu = tf.config.list_physical_devices("GPU")[0]
         return tf.config.experimental.get_device_details(gpu).get("device_name", "gpu")
     except Exception:  # a name is nice to have, never worth failing a finished run
-        return devices[0]
+        return "unknown"

@@ -1,0 +1,33 @@
+"""The same training code on every installed Keras backend, each in its own process."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cnn.windows import WindowFile
+from tests.cnn_fixtures import make_window_file
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
+def test_backend_trains_and_records_itself(tmp_path, backend):
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed")
+    wfile = make_window_file(tmp_path / "w.h5", window=7)
+    out = tmp_path / backend
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.cli", "cnn", "--data", str(wfile), "--out", str(out), "--backend", backend,
+         "--protocol", "seed", "--epochs", "2", "--eval-every", "1", "--progress", "none"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    res = json.loads((out / "cnn.json").read_text())
+    assert res["backend"] == backend and res["device"] == "cpu"
+    assert res["epochs_run"] == 2 and len(res["history_rows"]) == 2
+    assert len(res["test"]["predictions"]) == len(WindowFile(wfile).test_labels)
+    assert (out / "model.keras").is_file()
