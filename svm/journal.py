@@ -22,6 +22,8 @@ FORMAT = "hsbench-svm-journal"
 
 
 def journal_key(train_sha256: str, grid: Grid, folds: np.ndarray, backend: str) -> str:
+    """`backend` names the implementation and build (e.g. "thundersvm/gpu"): CPU and GPU
+    builds are not mixed in one journal."""
     h = hashlib.sha256()
     h.update(json.dumps({"train": train_sha256, "grid": grid.to_dict(), "n_folds": grid.n_folds,
                          "backend": backend}, sort_keys=True).encode())
@@ -66,6 +68,8 @@ class Journal:
         fresh = not (resume and self.path.exists() and self.path.stat().st_size > 0)
         if not fresh:
             self._drop_partial_tail()
+            # a kill while the header itself was written leaves nothing to resume: start afresh
+            fresh = self.path.stat().st_size == 0
         self._fh = open(self.path, "w" if fresh else "a", encoding="utf-8")
         if fresh:
             self._write({"format": FORMAT, "key": key})

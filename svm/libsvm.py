@@ -32,18 +32,22 @@ class LibsvmData:
         return sorted(int(c) for c in np.unique(self.y))
 
 
+# 2**31 float64 values = 16 GiB: beyond any hyperspectral training file, within reach of a typo
+MAX_DENSE_VALUES = 2**31
+
+
 def load(path: str | os.PathLike, n_features: int | None = None) -> LibsvmData:
     """Read one LibSVM file (1-based indices) into dense arrays, or raise InputError.
 
-    `n_features` pads the columns (a test file may use fewer features than the
-    training file); a file with more features than that is refused.
+    `n_features` pads the columns to at least that many: LibSVM files leave out
+    zeros, so a file whose last features are all zero looks narrower than it is.
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     try:
         X, y = load_svmlight_file(str(path), zero_based=False, dtype=np.float64)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise InputError(_find_fault(path) or f"{path}: not a LibSVM file ({exc})") from None
     if X.shape[0] == 0:
         raise InputError(f"{path}: empty file (no LibSVM rows)")
@@ -51,15 +55,27 @@ def load(path: str | os.PathLike, n_features: int | None = None) -> LibsvmData:
         raise InputError(_find_fault(path) or f"{path}: NaN or infinite feature value")
     if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
         raise InputError(_find_fault(path) or f"{path}: labels must be integers")
-    if n_features is not None:
-        if X.shape[1] > n_features:
-            raise InputError(
-                f"{path}: uses feature index {X.shape[1]} but the training file has "
-                f"only {n_features} features"
-            )
-        X.resize((X.shape[0], n_features))
+    width = max(X.shape[1], n_features or 0)
+    if X.shape[0] * width > MAX_DENSE_VALUES:
+        # a typo such as index 1000000000 must not become a many-GB dense matrix
+        raise InputError(f"{path}: {X.shape[0]} rows x {width} features is too large to densify "
+                         f"(largest feature index {X.shape[1]}; a typo?)")
+    X.resize((X.shape[0], width))
     dense = np.ascontiguousarray(X.toarray(), dtype=np.float64)
     return LibsvmData(path=path, X=dense, y=y.astype(np.int64))
+
+
+def load_pair(
+    train_path: str | os.PathLike, test_path: str | os.PathLike | None, n_features: int | None = None
+) -> tuple[LibsvmData, LibsvmData | None]:
+    """Training and (optional) test file padded to one width: the widest of the two and `n_features`."""
+    train = load(train_path, n_features)
+    if test_path is None:
+        return train, None
+    test = load(test_path, train.X.shape[1])
+    if test.X.shape[1] > train.X.shape[1]:  # features the training file never set are zero there
+        train = load(train_path, test.X.shape[1])
+    return train, test
 
 
 def check_training(data: LibsvmData) -> None:

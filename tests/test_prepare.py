@@ -130,3 +130,19 @@ def test_bad_input(tmp_path, cli, scene_files, kind):
     assert expected in err
     assert err.count("\n") == 1 and err.startswith("hsbench prepare: error: ")
     assert not out.exists()
+
+
+def test_grid_reads_a_dataset_whose_last_band_is_constant_on_training_pixels(tmp_path, cli):
+    from tests.conftest import make_scene
+
+    cube, gt = make_scene()
+    cube[..., -1] = 7.0  # scaled to 0 on every training pixel: LibSVM leaves the column out
+    rows, cols = np.nonzero(gt)
+    cube[rows[-1], cols[-1], -1] = 9.0
+    np.save(tmp_path / "c.npy", cube)
+    np.save(tmp_path / "g.npy", gt)
+    assert cli("prepare", "--cube", tmp_path / "c.npy", "--gt", tmp_path / "g.npy", "--out", tmp_path / "d")[0] == 0
+    rc, _, err = cli("grid", "--data", tmp_path / "d", "--gamma", "1", "--C", "1", "--folds", "3", "--quiet",
+                     "--out", tmp_path / "r.json")
+    assert rc == 0, err
+    assert json.loads((tmp_path / "r.json").read_text())["test"]["oa"] > 0.9

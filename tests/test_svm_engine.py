@@ -65,9 +65,13 @@ def test_load_densifies_pads_and_checks_test_labels(tmp_path):
     with pytest.raises(InputError, match=r"test labels \[5\] never occur"):
         libsvm.check_test(test, train)
     wide = tmp_path / "wide.libsvm"
-    wide.write_text("1 4:1\n")
-    with pytest.raises(InputError, match="feature index 4 but the training file has only 3"):
-        libsvm.load(wide, n_features=3)
+    wide.write_text("1 4:1\n")  # a feature that is zero in every training row
+    train, test = libsvm.load_pair(tr, wide)
+    assert train.X.shape == (2, 4) and test.X.shape == (1, 4) and not train.X[:, 3].any()
+    huge = tmp_path / "huge.libsvm"
+    huge.write_text("1 1:1 2000000000:1\n2 2:1\n")
+    with pytest.raises(InputError, match="too large to densify"):
+        libsvm.load(huge)
 
 
 # --- grid values and folds --------------------------------------------------------
@@ -241,3 +245,14 @@ def test_written_file_roundtrip(tmp_path):
     data = libsvm.load(write_libsvm(tmp_path / "a.libsvm", X, y))
     np.testing.assert_allclose(data.X, X, rtol=1e-15)
     np.testing.assert_array_equal(data.y, y)
+
+
+def test_journal_cut_inside_its_header_starts_afresh(tmp_path):
+    from svm.journal import Journal, read
+
+    path = tmp_path / "r.json.journal"
+    path.write_text('{"format": "hsbench-svm-jou')  # killed while the header was written
+    j = Journal(path, "k", resume=True)
+    j.append({"task": 3, "accuracy": 0.5})
+    j.close()
+    assert [r["task"] for r in read(path, "k")] == [3]

@@ -125,6 +125,19 @@ def _inputs(args: argparse.Namespace) -> tuple[Path, Path | None, Path | None]:
     return args.train, args.test, None
 
 
+def _read_dataset_json(path: Path | None) -> dict:
+    """The prepared dataset's description, checked before any work (it is copied into the results)."""
+    if path is None:
+        return {}
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not a readable dataset.json ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("kind") != "dataset":
+        raise InputError(f"{path}: not an hsbench dataset.json (kind 'dataset' expected)")
+    return meta
+
+
 def _grid(args: argparse.Namespace) -> Grid:
     preset = PRESETS[args.grid]
     gamma = parse_values(args.gamma, "--gamma") if args.gamma else preset["gamma"]
@@ -136,9 +149,9 @@ def _run(args: argparse.Namespace, comm) -> int:
     rank = mpi.rank_of(comm)
     train_path, test_path, meta_path = _inputs(args)
     grid = _grid(args)
-    train = libsvm.load(train_path)
+    meta = _read_dataset_json(meta_path)
+    train, test = libsvm.load_pair(train_path, test_path, n_features=meta.get("n_features"))
     libsvm.check_training(train)
-    test = libsvm.load(test_path, n_features=train.X.shape[1]) if test_path else None
     if test is not None:
         libsvm.check_test(test, train)
     with warnings.catch_warnings(record=True) as caught:
@@ -171,7 +184,7 @@ def _run(args: argparse.Namespace, comm) -> int:
     outcome = run_search(
         backend, grid, folds, train.y,
         journal_path=journal_path_for(out),
-        journal_key=journal_key(train_sha, grid, folds, backend.name),
+        journal_key=journal_key(train_sha, grid, folds, f"{backend.name}/{backend.build}"),
         resume=args.resume, comm=comm, on_start=on_start,
         on_progress=(lambda r: bar.update(1)) if not quiet else None,
     )
@@ -196,7 +209,6 @@ def _run(args: argparse.Namespace, comm) -> int:
     dataset = None
     if meta_path:
         data["dataset"] = {"path": str(meta_path), "sha256": sha256_file(meta_path)}
-        meta = json.loads(meta_path.read_text())
         dataset = {k: meta[k] for k in _DATASET_KEYS if k in meta}
 
     result = {
