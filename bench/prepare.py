@@ -94,6 +94,13 @@ def prepare(scene: Scene, out: str | os.PathLike, config: PrepareConfig, force: 
     return manifest
 
 
+def check_finished(data_dir: Path) -> None:
+    """Refuse a dataset directory that `prepare` did not finish (manifest.json is written last)."""
+    if not (Path(data_dir) / MANIFEST).is_file():
+        raise InputError(f"--data {data_dir}: no {MANIFEST}, so not a finished dataset "
+                         "(an interrupted hsbench prepare?); run hsbench prepare again")
+
+
 def dataset_record(scene: Scene, split: Split, features: str, n_features: int) -> dict:
     used = sorted(set(split.train_labels.tolist()) | set(split.test_labels.tolist()))
     return {

@@ -14,12 +14,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import atomic
 from bench.errors import InputError
 
 
@@ -103,8 +105,8 @@ def stages(cfg: RunConfig) -> list[Stage]:
                 "--out", str(cnn_dir), "--progress", "epoch"]
     if cfg.cnn_epochs:
         cnn += ["--epochs", str(cfg.cnn_epochs)]
-    if (cnn_dir / "checkpoint").is_dir():
-        cnn.append("--resume")  # an earlier run of this stage was interrupted
+    if (cnn_dir / "checkpoint" / "state.json").is_file():
+        cnn.append("--resume")  # an earlier run of this stage was interrupted after a checkpoint
     result.append(Stage(f"cnn {cfg.cnn_protocol} ({cfg.cnn_backend})", cnn, cnn_dir / "cnn.json"))
     return [s for s in result if not any(s.name.startswith(k) for k in cfg.skip)]
 
@@ -127,7 +129,7 @@ def run(cfg: RunConfig) -> Path:
         print(f"{prefix}: finished in {time.perf_counter() - t0:.1f} s", flush=True)
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     # the report paints maps from the split's coordinates: keep them beside the results
-    shutil.copyfile(cfg.data_dir / "dataset.json", cfg.out_dir / "dataset.json")
+    atomic.write_bytes(cfg.out_dir / "dataset.json", (cfg.data_dir / "dataset.json").read_bytes())
     report = subprocess.run(hsbench_argv() + ["report", str(cfg.report.parent), "-o", str(cfg.report)])
     if report.returncode != 0:
         raise StageFailed(f"report failed with exit status {report.returncode}", report.returncode)
@@ -138,13 +140,23 @@ def run(cfg: RunConfig) -> Path:
 
 def _wait_for(argv: list[str]) -> int:
     """Run one stage. On Ctrl-C the stage got the same SIGINT and is saving its state (the CNN
-    finishes its epoch and checkpoints), so wait for it instead of killing it, then re-raise."""
+    finishes its epoch and checkpoints), so wait for it instead of killing it, then re-raise.
+    A SIGTERM to `hsbench run` (a batch system's time limit) is passed on the same way, so no
+    stage is left running on its own to race a restarted run."""
     proc = subprocess.Popen(argv)
+
+    def forward(signum, frame):
+        proc.send_signal(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, forward)
     try:
         return proc.wait()
     except KeyboardInterrupt:
         proc.wait()
         raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class StageFailed(RuntimeError):

@@ -61,12 +61,10 @@ def register(subparsers) -> None:
 
 
 def _window_path(data: Path) -> tuple[Path, Path | None]:
-    from cnn.errors import InputError
+    from bench.prepare import check_finished
 
     if data.is_dir():
-        if not (data / "manifest.json").is_file():
-            raise InputError(f"--data {data}: no manifest.json, so not a finished dataset "
-                             "(an interrupted hsbench prepare?); run hsbench prepare again")
+        check_finished(data)
         dataset = data / "dataset.json"
         return data / "windows.h5", dataset if dataset.is_file() else None
     dataset = data.parent / "dataset.json"

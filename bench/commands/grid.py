@@ -16,6 +16,7 @@ from pathlib import Path
 from bench.atomic import write_json
 from bench.errors import InputError
 from bench.metrics import classification_metrics
+from bench.prepare import check_finished
 from bench.provenance import command_line, gpu_name, host_info, now_iso, package_versions, sha256_file
 from svm import libsvm, mpi
 from svm.backends import BACKENDS, DEFAULT_KERNEL_CACHE_MB, make_backend, thundersvm_build
@@ -114,9 +115,7 @@ def _inputs(args: argparse.Namespace) -> tuple[Path, Path | None, Path | None]:
         train = args.data / "train.libsvm"
         if not train.is_file():
             raise InputError(f"--data {args.data}: no train.libsvm (run hsbench prepare first)")
-        if not (args.data / "manifest.json").is_file():
-            raise InputError(f"--data {args.data}: no manifest.json, so not a finished dataset "
-                             "(an interrupted hsbench prepare?); run hsbench prepare again")
+        check_finished(args.data)
         test = args.data / "test.libsvm"
         meta = args.data / "dataset.json"
         return train, test if test.is_file() else None, meta if meta.is_file() else None
