@@ -37,14 +37,19 @@ class WindowDataset(keras.utils.PyDataset):
         self.wf, self.coords, self.targets = wf, coords, targets
         self.batch_size, self.shuffle, self.seed, self.augment = batch_size, shuffle, seed, augment
         self.epoch = 0
+        self._order: tuple[int, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return -(-len(self.coords) // self.batch_size)
 
     def order(self) -> np.ndarray:
-        if not self.shuffle:
-            return np.arange(len(self.coords))
-        return np.random.default_rng([self.seed, self.epoch]).permutation(len(self.coords))
+        # one permutation per epoch, not one per batch
+        if self._order is None or self._order[0] != self.epoch:
+            rows = np.arange(len(self.coords))
+            if self.shuffle:
+                rows = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.coords))
+            self._order = (self.epoch, rows)
+        return self._order[1]
 
     def __getitem__(self, i: int):
         rows = self.order()[i * self.batch_size : (i + 1) * self.batch_size]

@@ -19,6 +19,7 @@ is a pure function of (seed, epoch).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -188,7 +189,8 @@ class _Monitor(keras.callbacks.Callback):
             run.observe(self.model, epoch + 1, row["val_loss"], row["val_accuracy"])
         run.history.append(row)
         run.write_history()
-        if run.stop_signal is not None or (epoch + 1) % run.config.checkpoint_every == 0:
+        # an early stop is checkpointed too, so a resume after it does not train on
+        if run.stop_signal is not None or run.stopped_early or (epoch + 1) % run.config.checkpoint_every == 0:
             run.checkpoint(self.model, epoch + 1)
         if run.stop_signal is not None:
             self.model.stop_training = True
@@ -197,8 +199,9 @@ class _Monitor(keras.callbacks.Callback):
 class _Run:
     """State of one training run that must survive a restart (see `checkpoint`)."""
 
-    def __init__(self, config: Config, out: Path, log):
+    def __init__(self, config: Config, out: Path, log, data_fingerprint: str = ""):
         self.config, self.out, self.log = config, out, log
+        self.data_fingerprint = data_fingerprint
         self.history: list[dict] = []
         self.best_loss = float("inf")
         self.best_epoch: int | None = None
@@ -251,7 +254,8 @@ class _Run:
             "epoch": epoch, "model_file": model_file,
             "best_file": best_file if self.best_weights is not None else None,
             "best_loss": self.best_loss if self.best_epoch else None, "best_epoch": self.best_epoch,
-            "wait": self.wait, "history": self.history, "config": asdict(self.config),
+            "wait": self.wait, "stopped_early": self.stopped_early, "history": self.history,
+            "config": asdict(self.config), "data_fingerprint": self.data_fingerprint,
             "input_shape": list(model.input_shape[1:]), "backend": keras.backend.backend(),
             "numpy_random_state": [kind, keys.tolist(), pos, has_gauss, cached],
         }
@@ -265,6 +269,7 @@ class _Run:
     def restore(self, state: dict, model: keras.Model) -> None:
         self.history = state["history"]
         self.best_epoch, self.wait = state["best_epoch"], state["wait"]
+        self.stopped_early = bool(state.get("stopped_early", False))
         self.best_loss = state["best_loss"] if state["best_loss"] is not None else float("inf")
         if state["best_file"]:
             with np.load(self.ckpt_dir / state["best_file"]) as z:
@@ -278,6 +283,16 @@ def read_checkpoint(out: str | os.PathLike) -> dict:
     if not path.is_file():
         raise InputError(f"{path}: no checkpoint to resume from")
     return json.loads(path.read_text())
+
+
+def data_fingerprint(wf: WindowFile) -> str:
+    """Hash of what a run learns from and is judged on: pixels, labels and normalisation.
+    A checkpoint only resumes on the same data (a re-prepared dataset must start afresh)."""
+    h = hashlib.sha256()
+    for a in (wf.train_coords, wf.train_labels, wf.test_coords, wf.test_labels, wf.mean, wf.std):
+        h.update(np.ascontiguousarray(a).tobytes())
+    h.update(repr((wf.shape, wf.window)).encode())
+    return h.hexdigest()
 
 
 def class_ids(wf: WindowFile) -> list[int]:
@@ -317,6 +332,11 @@ def train(
                 f"{wf.path}: windows are {input_shape[:3]} (bands {wf.bands}) but the checkpoint in "
                 f"{out / CHECKPOINT_DIR} was trained on {tuple(state['input_shape'][:3])}"
             )
+        if state.get("data_fingerprint") != data_fingerprint(wf):
+            raise InputError(
+                f"{wf.path}: the checkpoint in {out / CHECKPOINT_DIR} was trained on other pixels or labels "
+                "(a re-prepared dataset?); remove it or use another --out"
+            )
         saved = Config(**state["config"])
         # the run's identity comes from the checkpoint; only the epoch budget may grow
         config = replace(saved, epochs=config.epochs)
@@ -338,7 +358,7 @@ def train(
                              shuffle=True, seed=config.seed, augment=config.augment)
     eval_ds = WindowDataset(wf, eval_coords, eval_y, config.batch_size)
 
-    run = _Run(config, out, log)
+    run = _Run(config, out, log, data_fingerprint(wf))
     if state is not None:
         model = keras.models.load_model(run.ckpt_dir / state["model_file"])
         run.restore(state, model)
@@ -359,13 +379,16 @@ def train(
     previous = _install_signal_handlers(run)
     t0 = time.perf_counter()
     try:
-        model.fit(
-            # shuffle=False: Keras would permute batch order from numpy's global RNG; the dataset
-            # shuffles rows itself from (seed, epoch), which a resume reproduces exactly
-            train_ds, epochs=config.epochs, initial_epoch=initial_epoch, verbose=verbose, shuffle=False,
-            validation_data=eval_ds, validation_freq=eval_epochs,
-            callbacks=[EpochSetter(train_ds), _Monitor(run)],
-        )
+        if run.stopped_early:
+            log("the checkpointed run had stopped early: nothing left to train")
+        else:
+            model.fit(
+                # shuffle=False: Keras would permute batch order from numpy's global RNG; the dataset
+                # shuffles rows itself from (seed, epoch), which a resume reproduces exactly
+                train_ds, epochs=config.epochs, initial_epoch=initial_epoch, verbose=verbose, shuffle=False,
+                validation_data=eval_ds, validation_freq=eval_epochs,
+                callbacks=[EpochSetter(train_ds), _Monitor(run)],
+            )
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

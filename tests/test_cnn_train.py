@@ -94,3 +94,24 @@ def test_modern_validates_on_training_pixels_only(tmp_path, wfile, monkeypatch):
     assert val_px and val_px <= train_px and val_px.isdisjoint(test_px) and val_px.isdisjoint(fit_px)
     assert fit_px | val_px == train_px and res.train_samples == len(fit_px)
     assert "validation" in res.selection and res.history[0]["val_loss"] is not None
+
+
+def test_resume_after_an_early_stop_trains_no_further(tmp_path, wfile):
+    from dataclasses import replace
+
+    # patience 1 with a tiny lr: the validation loss soon fails to improve and the run stops early
+    cfg = replace(PROTOCOLS["modern"], epochs=30, batch_size=8, patience=1, lr=1e-9, checkpoint_every=100)
+    first = train(wfile, tmp_path / "o", cfg, verbose=0, log=lambda m: None)
+    assert first.stopped_early and first.epochs_run < 30
+    again = train(wfile, tmp_path / "o", replace(cfg, epochs=60), resume=True, verbose=0, log=lambda m: None)
+    assert again.epochs_run == first.epochs_run and again.best_epoch == first.best_epoch
+    np.testing.assert_array_equal(again.predictions, first.predictions)
+
+
+def test_resume_refuses_a_checkpoint_of_other_data(tmp_path, wfile):
+    from cnn.errors import InputError
+
+    train(wfile, tmp_path / "o", _seed_config(epochs=2), verbose=0, log=lambda m: None)
+    other = make_window_file(tmp_path / "other.h5", window=7, seed=1)  # same shape, other pixels
+    with pytest.raises(InputError, match="trained on other pixels or labels"):
+        train(other, tmp_path / "o", _seed_config(epochs=3), resume=True, verbose=0, log=lambda m: None)
