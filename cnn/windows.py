@@ -114,30 +114,55 @@ class WindowFile:
             self.window = int(f.attrs["window"])
             self.class_names = {int(k): v for k, v in json.loads(_attr(f, "class_names", "{}")).items()}
             self.split = json.loads(_attr(f, "split", "{}"))
-            cube = f["cube"][...]
             self.train_coords = f["train/coords"][...].astype(np.int64)
             self.train_labels = f["train/labels"][...].astype(np.int64)
             self.test_coords = f["test/coords"][...].astype(np.int64)
             self.test_labels = f["test/labels"][...].astype(np.int64)
             self.mean = f["mean"][...].astype(np.float32)
             self.std = f["std"][...].astype(np.float32)
-        if self.window < 1 or self.window % 2 == 0:
-            raise InputError(f"{self.path}: window size {self.window} is not odd (no centre pixel)")
-        if cube.ndim != 3:
-            raise InputError(f"{self.path}: /cube has shape {cube.shape}, expected (H, W, B)")
-        self.shape = tuple(int(s) for s in cube.shape)
-        self.bands = self.shape[2]
-        if self.mean.shape != (self.bands,) or self.std.shape != (self.bands,):
-            raise InputError(f"{self.path}: /mean or /std does not have {self.bands} bands")
-        cube = (cube.astype(np.float32) - self.mean) / self.std
-        if not np.isfinite(cube).all():
-            raise InputError(f"{self.path}: /cube holds NaN or infinite values (after normalisation)")
-        for part in ("train", "test"):
-            _coords(self.path, part, getattr(self, f"{part}_coords"), getattr(self, f"{part}_labels"), self.shape)
-        r = self.window // 2
-        # Reflect padding once, so every window is a plain slice of the padded cube.
-        self._padded = np.pad(cube, ((r, r), (r, r), (0, 0)), mode="reflect" if r else "constant")
+            if self.window < 1 or self.window % 2 == 0:
+                raise InputError(f"{self.path}: window size {self.window} is not odd (no centre pixel)")
+            cube = f["cube"]
+            if cube.ndim != 3:
+                raise InputError(f"{self.path}: /cube has shape {cube.shape}, expected (H, W, B)")
+            self.shape = tuple(int(s) for s in cube.shape)
+            self.bands = self.shape[2]
+            if self.mean.shape != (self.bands,) or self.std.shape != (self.bands,):
+                raise InputError(f"{self.path}: /mean or /std does not have {self.bands} bands")
+            for part in ("train", "test"):
+                _coords(self.path, part, getattr(self, f"{part}_coords"), getattr(self, f"{part}_labels"),
+                        self.shape)
+            self._padded = self._load_padded(cube)
         self._offsets = np.arange(self.window)
+
+    def _load_padded(self, cube: h5py.Dataset) -> np.ndarray:
+        """The normalised cube, reflect-padded once so every window is a plain slice.
+
+        Built in one float32 buffer, a block of rows at a time, so memory stays
+        at about one padded cube (np.pad and whole-cube arithmetic would hold 4-5).
+        """
+        h, w, b = self.shape
+        r = self.window // 2
+        padded = np.empty((h + 2 * r, w + 2 * r, b), np.float32)
+        centre = padded[r : r + h, r : r + w]
+        step = max(1, (64 << 20) // max(1, w * b * 4))  # about 64 MB of rows per block
+        for i in range(0, h, step):
+            block = centre[i : i + step]
+            block[...] = cube[i : i + step]
+            block -= self.mean
+            block /= self.std
+            if not np.isfinite(block).all():
+                raise InputError(f"{self.path}: /cube holds NaN or infinite values (after normalisation)")
+        if r == 0:
+            return padded
+        if h <= r or w <= r:  # smaller than the window: np.pad reflects repeatedly
+            return np.pad(np.ascontiguousarray(centre), ((r, r), (r, r), (0, 0)), mode="reflect")
+        # reflect (edge not repeated), as np.pad(mode="reflect"): rows first, then columns over all rows
+        padded[:r] = padded[2 * r : r : -1]
+        padded[r + h :] = padded[r + h - 2 : h - 2 : -1]
+        padded[:, :r] = padded[:, 2 * r : r : -1]
+        padded[:, r + w :] = padded[:, r + w - 2 : w - 2 : -1]
+        return padded
 
     def windows(self, coords: np.ndarray) -> np.ndarray:
         """(n, w, w, B, 1) float32 windows centred on `coords` (row, col)."""

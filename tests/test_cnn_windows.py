@@ -83,3 +83,13 @@ def test_augmentation_is_the_square_symmetries_and_reproducible(tmp_path):
     plain = WindowDataset(wf, coords, labels, 4, shuffle=True, seed=3)
     plain.epoch = 2
     assert not np.array_equal(a, plain[0][0])
+
+
+@pytest.mark.parametrize("h,w,r", [(12, 10, 2), (9, 9, 4), (3, 20, 4), (15, 15, 0)])
+def test_padded_cube_equals_numpy_reflect_pad(tmp_path, h, w, r):
+    cube = np.random.default_rng(h + w + r).uniform(0, 100, (h, w, 5)).astype(np.float32)
+    coords, labels = np.array([[0, 0], [h - 1, w - 1]]), np.array([1, 2])
+    write_window_file(tmp_path / "p.h5", cube, coords, labels, coords, labels, {1: "a", 2: "b"}, 2 * r + 1, {})
+    wf = WindowFile(tmp_path / "p.h5")
+    expected = np.pad((cube - wf.mean) / wf.std, ((r, r), (r, r), (0, 0)), mode="reflect" if r else "constant")
+    np.testing.assert_allclose(wf._padded, expected, rtol=0, atol=1e-6)
