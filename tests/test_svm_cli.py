@@ -193,3 +193,22 @@ def test_small_class_warns_once_and_runs(tmp_path):
     warnings = [line for line in proc.stderr.splitlines() if "warning" in line]
     assert len(warnings) == 1 and "{3: 3}" in warnings[0] and "small.libsvm" in warnings[0]
     assert len(json.loads(out.read_text())["cells"][0]["fold_accuracy"]) == 5
+
+
+@pytest.mark.skipif(shutil.which("mpiexec", path=cli_env()["PATH"]) is None, reason="no mpiexec")
+def test_bad_input_on_one_rank_stops_every_rank(files, tmp_path):
+    import subprocess
+    import sys
+
+    train, test = files
+    bad = tmp_path / "bad.libsvm"
+    bad.write_text("1 1:0.5\n2 x:1\n")  # what rank 1 sees, as if its node-local copy were corrupt
+    out = tmp_path / "r.json"
+    common = ["--test", str(test), "--out", str(out), *GRID]
+    env = cli_env()
+    mpiexec = shutil.which("mpiexec", path=env["PATH"])
+    argv = [mpiexec, "-n", "1", sys.executable, "-m", "bench.cli", "grid", "--train", str(train), *common,
+            ":", "-n", "1", sys.executable, "-m", "bench.cli", "grid", "--train", str(bad), *common]
+    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert f"rank 1: {bad}:2:" in proc.stderr and not out.exists()

@@ -91,10 +91,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     comm = mpi.world()
     rank = mpi.rank_of(comm)
+    agreement = _Agreement(comm)
     try:
-        return _run(args, comm)
-    except (InputError, SvmInputError):
-        # every rank validates the same input and fails alike; only rank 0 reports
+        return _run(args, comm, agreement)
+    except (InputError, SvmInputError) as exc:
+        # ranks validate their own view of the input (files may be node-local); they meet once,
+        # so one rank's bad input stops all of them instead of leaving the others waiting
+        agreement.meet(exc)
         if rank != 0:
             return 2
         raise
@@ -103,6 +106,23 @@ def run(args: argparse.Namespace) -> int:
             raise
         mpi.abort_all(comm)  # anything else: abort all ranks, never deadlock
         raise
+
+
+class _Agreement:
+    """One collective meeting of all ranks after input validation."""
+
+    def __init__(self, comm):
+        self.comm, self.done = comm, False
+
+    def meet(self, error: Exception | None = None) -> None:
+        if self.comm is None or self.done:
+            return
+        self.done = True
+        errors = self.comm.allgather(None if error is None else str(error))
+        failed = [(r, e) for r, e in enumerate(errors) if e]
+        if failed and error is None:
+            r, e = failed[0]
+            raise InputError(f"rank {r}: {e}")
 
 
 def _inputs(args: argparse.Namespace) -> tuple[Path, Path | None, Path | None]:
@@ -144,7 +164,7 @@ def _grid(args: argparse.Namespace) -> Grid:
     return Grid(gamma=gamma, C=C, n_folds=args.folds)
 
 
-def _run(args: argparse.Namespace, comm) -> int:
+def _run(args: argparse.Namespace, comm, agreement: _Agreement) -> int:
     rank = mpi.rank_of(comm)
     train_path, test_path, meta_path = _inputs(args)
     grid = _grid(args)
@@ -180,6 +200,7 @@ def _run(args: argparse.Namespace, comm) -> int:
 
             bar = tqdm(total=total, initial=done, unit="task", desc="grid", file=sys.stderr)
 
+    agreement.meet()  # every rank has validated its input
     outcome = run_search(
         backend, grid, folds, train.y,
         journal_path=journal_path_for(out),
