@@ -623,10 +623,21 @@ def _grid(g: DatasetGroup) -> list[str]:
     return out[:-1]
 
 
+def _resumed(d: dict) -> bool:
+    return bool(d.get("resumed_tasks")) or bool(d.get("resumed_from"))
+
+
+def _wall(d: dict) -> str:
+    # a resumed run's wall time covers its last session only: marked, never compared silently
+    return fmt_seconds(d.get("wall_seconds")) + (" (resumed: last session only)" if _resumed(d) else "")
+
+
 def _time(g: DatasetGroup) -> list[str]:
     out = ["### 4. Time", "",
            "SVM grid: wall seconds of the whole cross-validated grid (all ranks); speedup = serial "
-           "wall / this wall (same features and grid); efficiency = speedup / ranks.", ""]
+           "wall / this wall (same features and grid); efficiency = speedup / ranks. A run resumed "
+           "after an interruption is marked: its wall time covers the last session only, so it gets "
+           "no speedup.", ""]
     rows = []
     for cat, title in CATEGORIES[:3]:
         runs = g.of(cat)
@@ -634,14 +645,16 @@ def _time(g: DatasetGroup) -> list[str]:
             rows.append([title, NOT_RUN] + [NOT_RUN] * 5)
         for r in runs:
             ref, s, eff = speedup(g, r)
+            if _resumed(r.d) or (ref is not None and _resumed(ref.d)):
+                s = eff = None
             rows.append([
-                title, r.label, str(r.d.get("ranks")), fmt_seconds(r.d.get("wall_seconds")),
+                title, r.label, str(r.d.get("ranks")), _wall(r.d),
                 ref.label if ref else f"{NA} (no serial run)",
                 fmt_ratio(s), fmt_ratio(eff),
             ])
     cnn_runs = g.of("cnn")
     for r in cnn_runs:
-        rows.append([_CATEGORY_TITLE["cnn"], r.label, NA, fmt_seconds(r.d.get("wall_seconds")), NA, NA, NA])
+        rows.append([_CATEGORY_TITLE["cnn"], r.label, NA, _wall(r.d), NA, NA, NA])
     if not cnn_runs:
         rows.append([_CATEGORY_TITLE["cnn"], NOT_RUN] + [NOT_RUN] * 5)
     out += table(["method", "run", "ranks", "wall (s)", "serial reference", "speedup", "efficiency"],

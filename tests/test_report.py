@@ -243,3 +243,17 @@ def test_grids_of_one_dataset_get_their_own_labels_and_serial_reference(tmp_path
     # each parallel run is compared with the serial run of its own grid: 100/60 and 40/25
     assert _cells(_line(_sec(md, "### 4."), "| SVM sklearn/libsvm, raw, seed grid, 2 ranks |"))[5] == "1.67"
     assert _cells(_line(_sec(md, "### 4."), "| SVM sklearn/libsvm, raw, wide grid, 2 ranks |"))[5] == "1.60"
+
+
+def test_a_resumed_run_is_marked_and_gets_no_speedup(tmp_path):
+    files = write_fixtures(tmp_path, ranks=(1, 2), cnn=False)
+    par = files["svm/grid_r2.json"]
+    par["resumed_tasks"] = 5
+    from bench.atomic import write_json
+
+    write_json(tmp_path / "svm" / "grid_r2.json", par)
+    rc, md = _report(tmp_path)
+    assert rc == 0
+    row = _cells(_line(_sec(md, "### 4."), "| SVM parallel (MPI) |"))
+    assert row[3].endswith("(resumed: last session only)")
+    assert row[5] == row[6] == "n/a"  # no speedup or efficiency from a partial wall time
