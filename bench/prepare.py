@@ -67,6 +67,8 @@ def prepare(scene: Scene, out: str | os.PathLike, config: PrepareConfig, force: 
     dataset = dataset_record(scene, split, config.features, x_train.shape[1])
 
     out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob(".prepare-*"):  # left by a prepare that was killed
+        shutil.rmtree(stale, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=".prepare-", dir=out))
     try:
         for name, x, y in (("train.libsvm", x_train, split.train_labels), ("test.libsvm", x_test, split.test_labels)):
