@@ -115,9 +115,10 @@ def run(cfg: RunConfig) -> Path:
     """Run every stage not yet done, then the report; return the report path."""
     todo = stages(cfg)
     t_all = time.perf_counter()
+    done = _Done(cfg.work / ".hsbench-run-done.json")
     for i, stage in enumerate(todo, 1):
         prefix = f"[{i}/{len(todo)}] {stage.name}"
-        if stage.output is not None and stage.output.exists():
+        if stage.output is not None and stage.output.exists() and (stage.name == "prepare" or done.has(stage)):
             print(f"{prefix}: done already ({stage.output})", flush=True)
             continue
         print(f"{prefix}: running", flush=True)
@@ -126,6 +127,7 @@ def run(cfg: RunConfig) -> Path:
         if returncode != 0:
             raise StageFailed(f"{stage.name} failed with exit status {returncode}: {' '.join(stage.argv)}",
                               returncode)
+        done.add(stage)
         print(f"{prefix}: finished in {time.perf_counter() - t0:.1f} s", flush=True)
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     # the report paints maps from the split's coordinates: keep them beside the results
@@ -136,6 +138,30 @@ def run(cfg: RunConfig) -> Path:
     print(summary_table(cfg.out_dir))
     print(f"all stages done in {time.perf_counter() - t_all:.1f} s; report: {cfg.report}")
     return cfg.report
+
+
+class _Done:
+    """Stages that `hsbench run` itself finished in this checkout, by output path.
+
+    A results file alone does not mark a stage done: the reference results
+    committed in results/ would otherwise make `hsbench run` on a fresh clone skip
+    every stage instead of measuring this machine. The record lives beside the
+    prepared data (not committed); prepare itself is done when its manifest exists.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.outputs = set(json.loads(path.read_text())["outputs"])
+        except (OSError, ValueError, KeyError, TypeError):
+            self.outputs = set()
+
+    def has(self, stage: Stage) -> bool:
+        return str(stage.output) in self.outputs
+
+    def add(self, stage: Stage) -> None:
+        self.outputs.add(str(stage.output))
+        atomic.write_json(self.path, {"outputs": sorted(self.outputs)})
 
 
 def _wait_for(argv: list[str]) -> int:

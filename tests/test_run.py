@@ -44,3 +44,10 @@ def test_run_all_stages_then_resume(tmp_path, cli):
     assert out.count("done already") == 3  # prepare, serial grid, cnn
     assert "svm seed grid, 2 MPI ranks: running" in out
     assert (res / "svm_seed_mpi2.json").is_file()
+
+    # results that this checkout's `hsbench run` did not make (e.g. committed reference results
+    # in a fresh clone) are measured again, not taken as done
+    (tmp_path / "runs" / ".hsbench-run-done.json").unlink()
+    rc, out, err = _run(cli, tmp_path, scene)
+    assert rc == 0, out + err
+    assert out.count("done already") == 1  # prepare only
