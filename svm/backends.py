@@ -13,6 +13,7 @@ kernel matrix once per gamma and reuses it for every C and fold
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import importlib.util
 import time
@@ -51,18 +52,26 @@ class SklearnBackend:
         self.X, self.y = X, y
         self.budget = int(kernel_cache_mb * 2**20)
         self._kernels: OrderedDict[float, np.ndarray] = OrderedDict()  # LRU by gamma
+        self.kernels_computed = 0
 
     @property
     def kernel_cache(self) -> bool:
         """Whether one n x n kernel matrix fits the budget (else plain RBF fits)."""
-        return self.X.shape[0] ** 2 * 8 <= self.budget
+        return self.kernel_slots >= 1
+
+    @property
+    def kernel_slots(self) -> int:
+        """How many gammas' kernel matrices the budget holds at once."""
+        return self.budget // max(1, self.X.shape[0] ** 2 * 8)
 
     def _kernel(self, gamma: float) -> np.ndarray:
         K = self._kernels.pop(gamma, None)
         if K is None:
-            K = rbf_kernel(self.X, gamma=gamma)
-            while self._kernels and (len(self._kernels) + 1) * K.nbytes > self.budget:
+            # evict first: the new matrix must fit beside those kept
+            while self._kernels and len(self._kernels) >= self.kernel_slots:
                 self._kernels.popitem(last=False)
+            K = rbf_kernel(self.X, gamma=gamma)
+            self.kernels_computed += 1
         self._kernels[gamma] = K
         return K
 
@@ -89,6 +98,7 @@ class SklearnBackend:
         return pred, t1 - t0, time.perf_counter() - t1
 
 
+@functools.lru_cache(maxsize=None)  # reads the whole shared object: once per process
 def thundersvm_build() -> str | None:
     """'cpu' (the thundersvm-cpu wheel), 'gpu' (a CUDA build) or None if not installed."""
     spec = importlib.util.find_spec("thundersvm")

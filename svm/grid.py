@@ -108,15 +108,18 @@ class Grid:
         """(cell, fold) of task t."""
         return divmod(t, self.n_folds)
 
-    def schedule(self) -> list[int]:
+    def schedule(self, by_gamma: bool = False) -> list[int]:
         """All task ids, longest expected first: large C, then large gamma, are slow.
 
         Dynamic pulling in this order leaves only the short tasks for the end,
         so no rank idles while another finishes a 10x more expensive cell.
+        `by_gamma` keeps each gamma's tasks together (longest first within it):
+        for a kernel cache too small to hold every gamma's kernel, which the
+        C-major order would otherwise recompute for almost every task.
         """
-        def cost(t: int) -> tuple[float, float, int]:
+        def cost(t: int) -> tuple[float, ...]:
             gamma, C = self.cell(self.task(t)[0])
-            return (-np.log(C), -np.log(gamma), t)
+            return (-np.log(gamma), -np.log(C), t) if by_gamma else (-np.log(C), -np.log(gamma), t)
 
         return sorted(range(self.n_tasks), key=cost)
 

@@ -62,7 +62,10 @@ def run_search(
         raise InputError(error)
 
     done_ids = {r["task"] for r in finished}
-    todo = [t for t in grid.schedule() if t not in done_ids]
+    # a kernel cache that cannot hold every gamma at once works through one gamma at a time
+    slots = getattr(backend, "kernel_slots", None)
+    by_gamma = slots is not None and 1 <= slots < len(grid.gamma)
+    todo = [t for t in grid.schedule(by_gamma) if t not in done_ids]
     records = list(finished)
     writer = journal.Journal(journal_path, journal_key, resume) if rank == 0 else None
     die_after = int(os.environ.get(DIE_AFTER_ENV, "0"))

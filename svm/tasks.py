@@ -54,8 +54,8 @@ def aggregate(records: Iterable[dict], grid: Grid) -> tuple[list[dict], dict]:
     if not seen.all():
         missing = int((~seen).sum())
         raise RuntimeError(f"{missing} of {grid.n_tasks} tasks have no result")
+    detail = "; ".join(f"{n} x {msg}" for msg, n in errors.items())
     if errors:
-        detail = "; ".join(f"{n} x {msg}" for msg, n in errors.items())
         if sum(errors.values()) == grid.n_tasks:
             raise RuntimeError(f"all {grid.n_tasks} fits failed: {detail}")
         warnings.warn(f"{sum(errors.values())} of {grid.n_tasks} fits failed (accuracy NaN): {detail}",
@@ -72,6 +72,8 @@ def aggregate(records: Iterable[dict], grid: Grid) -> tuple[list[dict], dict]:
             "predict_seconds": pred[k].tolist(),
         })
     scored = [c for c in cells if not math.isnan(c["mean_accuracy"])]
+    if not scored:
+        raise RuntimeError(f"no cell has all its folds scored: {detail}")
     top = min(scored, key=lambda c: (-c["mean_accuracy"], c["C"], c["gamma"]))
     best = {key: top[key] for key in ("gamma", "C", "mean_accuracy", "std_accuracy")}
     return cells, best

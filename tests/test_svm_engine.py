@@ -256,3 +256,22 @@ def test_journal_cut_inside_its_header_starts_afresh(tmp_path):
     j.append({"task": 3, "accuracy": 0.5})
     j.close()
     assert [r["task"] for r in read(path, "k")] == [3]
+
+
+def test_small_kernel_cache_computes_each_gamma_once_with_the_same_cells(tmp_path):
+    from svm.search import run_search
+    from tests.svm_fixtures import synthetic
+
+    X, y = synthetic(60, seed=3)
+    grid = Grid(gamma=(0.05, 0.1, 0.5, 1.0, 2.0), C=(1.0, 10.0, 100.0), n_folds=3)
+    folds = make_folds(y, 3, 0)
+    two_slots_mb = 2 * 60 * 60 * 8 / 2**20
+    small = SklearnBackend(X, y, kernel_cache_mb=two_slots_mb)
+    big = SklearnBackend(X, y)
+    assert small.kernel_slots == 2 and big.kernel_slots >= 5
+    out = {}
+    for name, backend in (("small", small), ("big", big)):
+        out[name] = run_search(backend, grid, folds, y, journal_path=tmp_path / f"{name}.journal",
+                               journal_key="k")
+    assert small.kernels_computed == 5  # one gamma at a time: no kernel computed twice
+    assert [c["fold_accuracy"] for c in out["small"].cells] == [c["fold_accuracy"] for c in out["big"].cells]
