@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
 import sys
 from pathlib import Path
@@ -89,17 +88,19 @@ def _select_backend(requested: str | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dataclasses import replace
+    from dataclasses import asdict, replace
 
     from cnn.errors import InputError
 
     _select_backend(args.backend)
     from bench.atomic import write_json
     from bench.metrics import classification_metrics
+    from bench.prepare import dataset_summary, read_dataset_json
     from bench.provenance import command_line, host_info, now_iso, package_versions, sha256_file
     from cnn.train import PROTOCOLS, TrainingInterrupted, read_checkpoint, train
 
     window_file, dataset_json = _window_path(args.data)
+    meta = read_dataset_json(dataset_json)  # checked before training, copied into the results after
     overrides = {
         k: v for k, v in {
             "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "decay": args.decay,
@@ -136,8 +137,7 @@ def run(args: argparse.Namespace) -> int:
     dataset = None
     if dataset_json is not None:
         data["dataset"] = {"path": str(dataset_json), "sha256": sha256_file(dataset_json)}
-        full = json.loads(dataset_json.read_text())
-        dataset = {k: full.get(k) for k in ("scene", "split", "features", "class_names", "counts")}
+        dataset = dataset_summary(meta)
     results = {
         "kind": "cnn",
         "command": command_line(),
@@ -155,12 +155,7 @@ def run(args: argparse.Namespace) -> int:
         "backend": result.backend,
         "devices": result.n_devices,
         "mixed_precision": cfg.mixed_precision,
-        "hyper": {
-            "lr": cfg.lr, "momentum": cfg.momentum, "decay": cfg.decay, "loss": cfg.loss,
-            "optimizer": cfg.optimizer, "batch_size": cfg.batch_size, "epochs": cfg.epochs,
-            "eval_every": cfg.eval_every, "eval_set": cfg.eval_set, "val_fraction": cfg.val_fraction,
-            "patience": cfg.patience, "seed": cfg.seed, "checkpoint_every": cfg.checkpoint_every,
-        },
+        "hyper": asdict(cfg),  # every setting, augmentation included
         "epochs": cfg.epochs,
         "epochs_run": epochs_run,
         "stopped_early": result.stopped_early,

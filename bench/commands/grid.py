@@ -16,7 +16,7 @@ from pathlib import Path
 from bench.atomic import write_json
 from bench.errors import InputError
 from bench.metrics import classification_metrics
-from bench.prepare import check_finished
+from bench.prepare import check_finished, dataset_summary, read_dataset_json
 from bench.provenance import command_line, gpu_name, host_info, now_iso, package_versions, sha256_file
 from svm import libsvm, mpi
 from svm.backends import BACKENDS, DEFAULT_KERNEL_CACHE_MB, make_backend, thundersvm_build
@@ -26,7 +26,6 @@ from svm.journal import journal_key
 from svm.search import journal_path_for, run_search
 from svm.tasks import format_table
 
-_DATASET_KEYS = ("scene", "split", "features", "class_names", "counts")
 
 EPILOG = """\
 value syntax for --gamma and --C:
@@ -144,19 +143,6 @@ def _inputs(args: argparse.Namespace) -> tuple[Path, Path | None, Path | None]:
     return args.train, args.test, None
 
 
-def _read_dataset_json(path: Path | None) -> dict:
-    """The prepared dataset's description, checked before any work (it is copied into the results)."""
-    if path is None:
-        return {}
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a readable dataset.json ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("kind") != "dataset":
-        raise InputError(f"{path}: not an hsbench dataset.json (kind 'dataset' expected)")
-    return meta
-
-
 def _grid(args: argparse.Namespace) -> Grid:
     preset = PRESETS[args.grid]
     gamma = parse_values(args.gamma, "--gamma") if args.gamma else preset["gamma"]
@@ -168,7 +154,7 @@ def _run(args: argparse.Namespace, comm, agreement: _Agreement) -> int:
     rank = mpi.rank_of(comm)
     train_path, test_path, meta_path = _inputs(args)
     grid = _grid(args)
-    meta = _read_dataset_json(meta_path)
+    meta = read_dataset_json(meta_path)
     train, test = libsvm.load_pair(train_path, test_path, n_features=meta.get("n_features"))
     libsvm.check_training(train)
     if test is not None:
@@ -229,7 +215,7 @@ def _run(args: argparse.Namespace, comm, agreement: _Agreement) -> int:
     dataset = None
     if meta_path:
         data["dataset"] = {"path": str(meta_path), "sha256": sha256_file(meta_path)}
-        dataset = {k: meta[k] for k in _DATASET_KEYS if k in meta}
+        dataset = dataset_summary(meta)
 
     result = {
         "kind": "svm_grid",
