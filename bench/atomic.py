@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from cnn.atomic import atomic_path
+from hsbench.cnn.atomic import atomic_path
 
-__all__ = ["atomic_path", "write_bytes", "write_text", "write_json"]
+__all__ = ["atomic_path", "write_bytes", "write_json", "write_text"]
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -11,21 +11,21 @@ import argparse
 import importlib
 import sys
 
-# Subcommand modules under bench.commands; each has `register(subparsers)`
+# Subcommand modules under hsbench.commands; each has `register(subparsers)`
 # which adds its parser and sets `func(args) -> int`.
 COMMANDS = ("prepare", "grid", "cnn", "report", "run")
 
 
 def _input_errors() -> tuple[type[BaseException], ...]:
-    from bench.errors import InputError as BenchError
-    from cnn.errors import InputError as CnnError
-    from svm.errors import InputError as SvmError
+    from hsbench.cnn.errors import InputError as CnnError
+    from hsbench.errors import InputError as BenchError
+    from hsbench.svm.errors import InputError as SvmError
 
     return (BenchError, SvmError, CnnError)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bench import __version__
+    from hsbench import __version__
 
     parser = argparse.ArgumentParser(
         prog="hsbench",
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hsbench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        importlib.import_module(f"bench.commands.{name}").register(sub)
+        importlib.import_module(f"hsbench.commands.{name}").register(sub)
     return parser
 
 
@@ -55,5 +55,5 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-if __name__ == "__main__":  # python -m bench.cli (used under mpiexec)
+if __name__ == "__main__":  # python -m hsbench (used under mpiexec)
     sys.exit(main())

@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import MinMaxScaler
 
-from bench.errors import InputError
+from hsbench.errors import InputError
 
 
 def parse_features(spec: str, n_bands: int) -> int | None:

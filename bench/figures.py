@@ -15,14 +15,14 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # before pyplot: no display on cluster nodes
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import ListedColormap  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
-from bench.atomic import atomic_path  # noqa: E402
-from bench.report import DatasetGroup, FigureSpec, Run, plan_figures, speedup  # noqa: E402
+from hsbench.atomic import atomic_path
+from hsbench.report import DatasetGroup, FigureSpec, Run, plan_figures, speedup
 
 _DPI = 110
 _BACKGROUND = (1.0, 1.0, 1.0, 1.0)  # unlabelled / not painted
@@ -63,7 +63,7 @@ def _grid(group: DatasetGroup, spec: FigureSpec) -> plt.Figure:
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols + 0.8, 3.6 * nrows + 0.4), squeeze=False)
     for ax in axes.flat[len(runs):]:
         ax.set_visible(False)
-    for ax, run in zip(axes.flat, runs):
+    for ax, run in zip(axes.flat, runs, strict=False):
         gammas, cs = run.d["grid"]["gamma"], run.d["grid"]["C"]
         acc = np.full((len(gammas), len(cs)), np.nan)
         for cell in run.d["cells"]:
@@ -129,7 +129,7 @@ def _cnn_curves(group: DatasetGroup, spec: FigureSpec) -> plt.Figure:
             line, = ax.plot(ep, [r.get(key) for r in rows], "-", label=f"train, {run.label}")
             if any(r.get(f"val_{key}") is not None for r in rows):
                 pts = [(r["epoch"], r[f"val_{key}"]) for r in rows if r.get(f"val_{key}") is not None]
-                ax.plot(*zip(*pts), "--", color=line.get_color(), label=f"validation, {run.label}")
+                ax.plot(*zip(*pts, strict=True), "--", color=line.get_color(), label=f"validation, {run.label}")
     for ax, name in ((ax_loss, "loss"), (ax_acc, "accuracy")):
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -143,7 +143,7 @@ def _cnn_curves(group: DatasetGroup, spec: FigureSpec) -> plt.Figure:
 
 def _paint(shape: tuple[int, int], coords: list, labels: list) -> np.ndarray:
     img = np.zeros(shape, dtype=int)
-    for (r, c), lab in zip(coords, labels):
+    for (r, c), lab in zip(coords, labels, strict=True):
         img[r, c] = int(lab)
     return img
 
@@ -171,7 +171,7 @@ def _maps(group: DatasetGroup, spec: FigureSpec) -> plt.Figure:
             panels.append((f"{title} test predictions, OA {oa:.2f}%\n{run.label}",
                            _paint((h, w), te["coords"], run.d["test"]["predictions"])))
     fig, axes = plt.subplots(1, len(panels), figsize=(4.0 * len(panels), 4.6))
-    for ax, (title, img) in zip(axes, panels):
+    for ax, (title, img) in zip(axes, panels, strict=True):
         if img is None:
             ax.text(0.5, 0.5, "not run", ha="center", va="center", transform=ax.transAxes)
         else:

@@ -8,7 +8,7 @@ the predictions still get a row.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.metrics import cohen_kappa_score, confusion_matrix, f1_score
@@ -42,7 +42,7 @@ def classification_metrics(
         "aa": float(np.mean(present)) if present else float("nan"),
         "kappa": float(cohen_kappa_score(y_true, y_pred, labels=labels)),
         "per_class": per_class,
-        "f1": {str(lab): float(v) for lab, v in zip(labels, f1)},
+        "f1": {str(lab): float(v) for lab, v in zip(labels, f1, strict=True)},
         "confusion": cm.tolist(),
         "labels": labels,
         "predictions": y_pred.tolist(),

@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 from sklearn.datasets import dump_svmlight_file
 
-from bench import atomic
-from bench.errors import InputError
-from bench.features import make_features, parse_features
-from bench.provenance import command_line, now_iso, package_versions, sha256_file
-from bench.scenes import Scene
-from bench.split import Split, check_split_args, make_split
+from hsbench import atomic
+from hsbench.errors import InputError
+from hsbench.features import make_features, parse_features
+from hsbench.provenance import command_line, now_iso, package_versions, sha256_file
+from hsbench.scenes import Scene
+from hsbench.split import Split, check_split_args, make_split
 
 OUTPUTS = ("train.libsvm", "test.libsvm", "windows.h5", "dataset.json")
 MANIFEST = "manifest.json"
@@ -145,7 +145,7 @@ def _spectra(cube: np.ndarray, coords: np.ndarray) -> np.ndarray:
 
 
 def _write_windows(path: Path, scene: Scene, split: Split) -> None:
-    from cnn.windows import write_window_file
+    from hsbench.cnn.windows import write_window_file
 
     write_window_file(
         path, scene.cube, split.train_coords, split.train_labels, split.test_coords, split.test_labels,

@@ -61,9 +61,9 @@ def now_iso() -> str:
 
 
 def command_line() -> str:
-    """The command as a user would type it (`python -m bench.cli` is the `hsbench` script)."""
+    """The command as a user would type it (`python -m hsbench` is the `hsbench` script)."""
     prog = Path(sys.argv[0])
-    name = "hsbench" if prog.name == "cli.py" and prog.parent.name == "bench" else prog.name
+    name = "hsbench" if prog.name in ("cli.py", "__main__.py") and prog.parent.name == "bench" else prog.name
     return " ".join([name, *sys.argv[1:]])
 
 

@@ -29,11 +29,12 @@ import json
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
-from bench.errors import InputError
+from hsbench.errors import InputError
 
 NOT_RUN = "not run"
 NA = "n/a"
@@ -322,7 +323,7 @@ def _features(data: dict) -> str:
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> list[str]:
     """A GitHub markdown table. `align`: one of 'l'/'r' per column (default: first l, rest r)."""
     align = align or "l" + "r" * (len(header) - 1)
-    esc = lambda s: str(s).replace("|", "\\|")  # noqa: E731 - a cell must not end the row
+    esc = lambda s: str(s).replace("|", "\\|")
     out = ["| " + " | ".join(esc(h) for h in header) + " |"]
     out.append("|" + "|".join(":---" if a == "l" else "---:" for a in align) + "|")
     for row in rows:
@@ -454,8 +455,8 @@ def render_markdown(groups: Sequence[DatasetGroup], figures_dir: str = "figures"
     for i, g in enumerate(groups, 1):
         out += ["", f"## Dataset {i}: {g.title}"]
         for section in (_setup, _accuracy, _grid, _time, _anchors):
-            out += [""] + section(g)
-        out += [""] + _figures(g, figures_dir)
+            out += ["", *section(g)]
+        out += ["", *_figures(g, figures_dir)]
     return "\n".join(out) + "\n"
 
 
@@ -619,7 +620,7 @@ def _grid(g: DatasetGroup) -> list[str]:
         for r in runs:
             out += [f"**{title}**: {r.label}, {r.d.get('n_folds', NOT_RECORDED)}-fold CV, "
                     f"wall {fmt_seconds(r.d.get('wall_seconds'))} s", ""]
-            out += grid_table(r.d) + [""]
+            out += [*grid_table(r.d), ""]
     return out[:-1]
 
 

@@ -21,8 +21,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import atomic
-from bench.errors import InputError
+from hsbench import atomic
+from hsbench.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class Stage:
 
 
 def hsbench_argv() -> list[str]:
-    return [sys.executable, "-m", "bench.cli"]
+    return [sys.executable, "-m", "hsbench"]
 
 
 def find_mpiexec() -> str:
@@ -88,8 +88,7 @@ def find_mpiexec() -> str:
 def stages(cfg: RunConfig) -> list[Stage]:
     hs, data, out = hsbench_argv(), cfg.data_dir, cfg.out_dir
     source = ["--cube", cfg.cube, "--gt", cfg.gt] if cfg.cube else ["--scene", cfg.scene]
-    prep = hs + ["prepare", *source, "--split", cfg.split, "--train-fraction", str(cfg.train_fraction),
-                 "--seed", str(cfg.seed), "--out", str(data)]
+    prep = [*hs, "prepare", *source, "--split", cfg.split, "--train-fraction", str(cfg.train_fraction), "--seed", str(cfg.seed), "--out", str(data)]
     result = [Stage("prepare", prep, data / "manifest.json")]
     for grid in cfg.grids:
         grid_args = ["grid", "--data", str(data), "--grid", grid, "--resume"]
@@ -98,11 +97,10 @@ def stages(cfg: RunConfig) -> list[Stage]:
         if cfg.ranks > 1:
             name = f"svm_{grid}_mpi{cfg.ranks}.json"
             result.append(Stage(f"svm {grid} grid, {cfg.ranks} MPI ranks",
-                                [find_mpiexec(), "-n", str(cfg.ranks)] + hs + grid_args + ["--out", str(out / name)],
+                                [find_mpiexec(), "-n", str(cfg.ranks), *hs, *grid_args, "--out", str(out / name)],
                                 out / name))
     cnn_dir = out / f"cnn_{cfg.cnn_protocol}_{cfg.cnn_backend}"
-    cnn = hs + ["cnn", "--data", str(data), "--protocol", cfg.cnn_protocol, "--backend", cfg.cnn_backend,
-                "--out", str(cnn_dir), "--progress", "epoch"]
+    cnn = [*hs, "cnn", "--data", str(data), "--protocol", cfg.cnn_protocol, "--backend", cfg.cnn_backend, "--out", str(cnn_dir), "--progress", "epoch"]
     if cfg.cnn_epochs:
         cnn += ["--epochs", str(cfg.cnn_epochs)]
     if (cnn_dir / "checkpoint" / "state.json").is_file():
@@ -132,7 +130,7 @@ def run(cfg: RunConfig) -> Path:
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     # the report paints maps from the split's coordinates: keep them beside the results
     atomic.write_bytes(cfg.out_dir / "dataset.json", (cfg.data_dir / "dataset.json").read_bytes())
-    report = subprocess.run(hsbench_argv() + ["report", str(cfg.report.parent), "-o", str(cfg.report)])
+    report = subprocess.run([*hsbench_argv(), "report", str(cfg.report.parent), "-o", str(cfg.report)])
     if report.returncode != 0:
         raise StageFailed(f"report failed with exit status {report.returncode}", report.returncode)
     print(summary_table(cfg.out_dir))
@@ -203,4 +201,4 @@ def summary_table(out_dir: Path) -> str:
         rows.append((str(path.relative_to(out_dir).with_suffix("")), f"{100 * t['oa']:.2f}%", f"{100 * t['aa']:.2f}%", f"{t['kappa']:.4f}",
                      f"{secs:.1f}" if secs is not None else "-"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows)
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows)

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy.ndimage import maximum_filter
 
-from bench.errors import InputError
+from hsbench.errors import InputError
 
 KINDS = ("random", "disjoint")
 
@@ -56,7 +56,7 @@ class Split:
         out = {}
         for side, labels in (("train", self.train_labels), ("test", self.test_labels)):
             ids, n = np.unique(labels, return_counts=True)
-            out[side] = {str(int(i)): int(c) for i, c in zip(ids, n)}
+            out[side] = {str(int(i)): int(c) for i, c in zip(ids, n, strict=True)}
         return out
 
 
@@ -89,7 +89,7 @@ def make_split(
     if unknown:
         raise InputError(f"--exclude names classes not in the ground truth: {unknown}")
     excluded = sorted(
-        set(int(c) for c in exclude) | {int(c) for c, n in zip(present, counts) if n < min_class_pixels}
+        set(int(c) for c in exclude) | {int(c) for c, n in zip(present, counts, strict=True) if n < min_class_pixels}
     )
     use = np.isin(gt, [c for c in present if c not in excluded])
     if not use.any():
@@ -152,7 +152,7 @@ def _disjoint_masks(gt, use, frac, window, rng):
     ids, n = np.unique(gt[dropped], return_counts=True)
     extra = {
         "buffer_dropped": int(dropped.sum()),
-        "buffer_dropped_per_class": {int(i): int(k) for i, k in zip(ids, n)},
+        "buffer_dropped_per_class": {int(i): int(k) for i, k in zip(ids, n, strict=True)},
         "missing_train": missing_train,
         "missing_test": missing_test,
     }

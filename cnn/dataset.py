@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from cnn.windows import WindowFile
+from hsbench.cnn.windows import WindowFile
 
 
 class WindowDataset(keras.utils.PyDataset):

@@ -31,11 +31,11 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from cnn.atomic import atomic_path
-from cnn.dataset import EpochSetter, WindowDataset
-from cnn.errors import InputError
-from cnn.models import MODELS, build_model
-from cnn.windows import WindowFile
+from hsbench.cnn.atomic import atomic_path
+from hsbench.cnn.dataset import EpochSetter, WindowDataset
+from hsbench.cnn.errors import InputError
+from hsbench.cnn.models import MODELS, build_model
+from hsbench.cnn.windows import WindowFile
 
 CHECKPOINT_DIR = "checkpoint"
 STATE_FILE = "state.json"
@@ -117,7 +117,7 @@ def validation_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np
     fit, val = [], []
     for cls in np.unique(labels):
         rows = rng.permutation(np.flatnonzero(labels == cls))
-        k = min(max(int(round(fraction * len(rows))), 1 if len(rows) > 1 else 0), len(rows) - 1)
+        k = min(max(round(fraction * len(rows)), 1 if len(rows) > 1 else 0), len(rows) - 1)
         val.append(rows[:k])
         fit.append(rows[k:])
     return np.sort(np.concatenate(fit)), np.sort(np.concatenate(val))
@@ -164,7 +164,7 @@ class _Monitor(keras.callbacks.Callback):
     loss arrives as `val_loss` in the epoch logs.
     """
 
-    def __init__(self, run: "_Run"):
+    def __init__(self, run: _Run):
         super().__init__()
         self.run = run
         self._t0 = self._t_train = 0.0

@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import h5py
 import numpy as np
 
-from cnn.atomic import atomic_path
-from cnn.errors import InputError
+from hsbench.cnn.atomic import atomic_path
+from hsbench.cnn.errors import InputError
 
 FORMAT = "hsbench-windows"
 VERSION = 1

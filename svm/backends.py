@@ -25,7 +25,7 @@ import numpy as np
 from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.svm import SVC
 
-from svm.errors import InputError
+from hsbench.svm.errors import InputError
 
 BACKENDS = ("sklearn", "thundersvm")
 DEFAULT_KERNEL_CACHE_MB = 1024
@@ -98,7 +98,7 @@ class SklearnBackend:
         return pred, t1 - t0, time.perf_counter() - t1
 
 
-@functools.lru_cache(maxsize=None)  # reads the whole shared object: once per process
+@functools.cache  # reads the whole shared object: once per process
 def thundersvm_build() -> str | None:
     """'cpu' (the thundersvm-cpu wheel), 'gpu' (a CUDA build) or None if not installed."""
     spec = importlib.util.find_spec("thundersvm")

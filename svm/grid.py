@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from svm.errors import InputError
+from hsbench.svm.errors import InputError
 
 SEED_GRID = {"gamma": (2.0, 4.0, 8.0, 16.0, 32.0), "C": (1.0, 10.0, 100.0, 1000.0, 10000.0)}
 WIDE_GRID = {
@@ -137,7 +137,7 @@ def make_folds(y: np.ndarray, n_folds: int, seed: int, source: str = "training f
     if n_folds < 2 or n_folds > n:
         raise InputError(f"--folds {n_folds}: needs 2 <= folds <= {n} (the rows in the {source})")
     labels, counts = np.unique(y, return_counts=True)
-    small = {int(lab): int(c) for lab, c in zip(labels, counts) if c < n_folds}
+    small = {int(lab): int(c) for lab, c in zip(labels, counts, strict=True) if c < n_folds}
     if small:
         warnings.warn(
             f"{len(small)} classes have fewer members than the {n_folds} folds "

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from svm.errors import InputError
-from svm.grid import Grid
+from hsbench.svm.errors import InputError
+from hsbench.svm.grid import Grid
 
 FORMAT = "hsbench-svm-journal"
 

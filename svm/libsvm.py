@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.datasets import load_svmlight_file
 
-from svm.errors import InputError
+from hsbench.svm.errors import InputError
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ import sys
 import time
 import traceback
 from collections import deque
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 # Set by mpiexec / srun launchers (MPICH/Hydra, Open MPI, PMIx, Slurm PMI).
 _LAUNCHER_VARS = ("PMI_RANK", "PMI_SIZE", "PMIX_RANK", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")

@@ -9,17 +9,18 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from svm import journal, mpi
-from svm.backends import Backend
-from svm.errors import InputError
-from svm.grid import Grid
-from svm.tasks import aggregate, fit_and_score
+from hsbench.svm import journal, mpi
+from hsbench.svm.backends import Backend
+from hsbench.svm.errors import InputError
+from hsbench.svm.grid import Grid
+from hsbench.svm.tasks import aggregate, fit_and_score
 
 # Test hook: SIGKILL rank 0 after this many newly journaled tasks (resume tests).
 DIE_AFTER_ENV = "HSBENCH_TEST_DIE_AFTER"

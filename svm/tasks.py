@@ -11,12 +11,12 @@ import math
 import traceback
 import warnings
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
-from svm.backends import Backend
-from svm.grid import Grid
+from hsbench.svm.backends import Backend
+from hsbench.svm.grid import Grid
 
 
 def fit_and_score(backend: Backend, grid: Grid, folds: np.ndarray, y: np.ndarray, task: int) -> dict:

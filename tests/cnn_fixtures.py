@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn.windows import write_window_file
+from hsbench.cnn.windows import write_window_file
 
 
 def synthetic_scene(h: int = 12, w: int = 12, bands: int = 30, classes: int = 3, seed: int = 0):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.io
 
-from bench.cli import main
+from hsbench.cli import main
 
 
 def make_scene(h: int = 24, w: int = 24, bands: int = 12, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -42,7 +42,7 @@ def cli_env() -> dict:
 
 
 def run_cli(*args: str, ranks: int = 1, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "bench.cli", "grid", *args]
+    cmd = [sys.executable, "-m", "hsbench", "grid", *args]
     if ranks > 1:
         cmd = ["mpiexec", "-n", str(ranks), *cmd]
     return subprocess.run(cmd, cwd=ROOT, env={**cli_env(), **(env or {})},

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn.windows import WindowFile
+from hsbench.cnn.windows import WindowFile
 from tests.cnn_fixtures import make_window_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +21,7 @@ def test_backend_trains_and_records_itself(tmp_path, backend):
     wfile = make_window_file(tmp_path / "w.h5", window=7)
     out = tmp_path / backend
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.cli", "cnn", "--data", str(wfile), "--out", str(out), "--backend", backend,
+        [sys.executable, "-m", "hsbench", "cnn", "--data", str(wfile), "--out", str(out), "--backend", backend,
          "--protocol", "seed", "--epochs", "2", "--eval-every", "1", "--progress", "none"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )

@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 import pytest
 
-from bench.cli import build_parser, main
+from hsbench.cli import build_parser, main
 from tests.cnn_fixtures import make_window_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +94,7 @@ def test_resume_with_other_band_count_is_refused(tmp_path, wfile, capsys):
                                        ([], {"KERAS_BACKEND": "theano"})])
 def test_unknown_protocol_or_backend(tmp_path, wfile, argv, env):
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.cli", "cnn", "--data", str(wfile), "--out", str(tmp_path / "o"), *argv],
+        [sys.executable, "-m", "hsbench", "cnn", "--data", str(wfile), "--out", str(tmp_path / "o"), *argv],
         cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env}, timeout=120,
     )
     assert proc.returncode == 2 and ("invalid choice" in proc.stderr or "unknown backend 'theano'" in proc.stderr)

@@ -18,7 +18,7 @@ def _run(wfile, out, devices):
     env = {**os.environ, "KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
            "JAX_PLATFORMS": "cpu"}
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.cli", "cnn", "--data", str(wfile), "--out", str(out), "--backend", "jax",
+        [sys.executable, "-m", "hsbench", "cnn", "--data", str(wfile), "--out", str(out), "--backend", "jax",
          "--devices", devices, "--epochs", "3", "--batch-size", "12", "--eval-every", "1", "--progress", "none"],
         cwd=ROOT, capture_output=True, text=True, env=env, timeout=300,
     )

@@ -1,6 +1,6 @@
 import pytest
 
-from cnn.models import MODELS, build_model_standard
+from hsbench.cnn.models import MODELS, build_model_standard
 
 
 @pytest.mark.parametrize("classes, params", [(16, 578_544), (58, 583_962)])

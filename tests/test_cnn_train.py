@@ -7,8 +7,8 @@ import keras
 import numpy as np
 import pytest
 
-from cnn import train as train_mod
-from cnn.train import PROTOCOLS, TrainingInterrupted, learning_rate, train, validation_split
+from hsbench.cnn import train as train_mod
+from hsbench.cnn.train import PROTOCOLS, TrainingInterrupted, learning_rate, train, validation_split
 from tests.cnn_fixtures import make_window_file
 
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="resume exactness pinned on TF")
@@ -49,10 +49,10 @@ def test_resume_after_sigterm_reproduces_uninterrupted_run(tmp_path, wfile):
 
     a = keras.models.load_model(tmp_path / "full" / "checkpoint" / "epoch-00004.keras")
     b = keras.models.load_model(tmp_path / "cut" / "checkpoint" / "epoch-00004.keras")
-    for wa, wb in zip(a.get_weights(), b.get_weights()):
+    for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
         np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
     # the learning rate continues from the saved step count: lr / (1 + decay * iterations)
-    from cnn.windows import WindowFile
+    from hsbench.cnn.windows import WindowFile
 
     steps = 4 * -(-len(WindowFile(wfile).train_labels) // 8)
     for m in (a, b):
@@ -76,7 +76,7 @@ def test_validation_split_is_stratified_subset_of_training_rows():
 def test_modern_validates_on_training_pixels_only(tmp_path, wfile, monkeypatch):
     from dataclasses import replace
 
-    from cnn.windows import WindowFile
+    from hsbench.cnn.windows import WindowFile
 
     seen = []
 
@@ -109,7 +109,7 @@ def test_resume_after_an_early_stop_trains_no_further(tmp_path, wfile):
 
 
 def test_resume_refuses_a_checkpoint_of_other_data(tmp_path, wfile):
-    from cnn.errors import InputError
+    from hsbench.cnn.errors import InputError
 
     train(wfile, tmp_path / "o", _seed_config(epochs=2), verbose=0, log=lambda m: None)
     other = make_window_file(tmp_path / "other.h5", window=7, seed=1)  # same shape, other pixels

@@ -2,8 +2,8 @@ import h5py
 import numpy as np
 import pytest
 
-from cnn.errors import InputError
-from cnn.windows import WindowFile, write_window_file
+from hsbench.cnn.errors import InputError
+from hsbench.cnn.windows import WindowFile, write_window_file
 from tests.cnn_fixtures import make_window_file, synthetic_scene
 
 
@@ -55,14 +55,14 @@ def test_missing_file(tmp_path):
 
 
 def test_writer_rejects_even_window(tmp_path):
-    cube, gt = synthetic_scene()
+    cube, _gt = synthetic_scene()
     with pytest.raises(InputError, match="odd"):
         write_window_file(tmp_path / "w.h5", cube, [[0, 0]], [1], [[1, 1]], [1], {1: "a"}, 4, {})
     assert not list(tmp_path.iterdir())
 
 
 def test_augmentation_is_the_square_symmetries_and_reproducible(tmp_path):
-    from cnn.dataset import WindowDataset, dihedral
+    from hsbench.cnn.dataset import WindowDataset, dihedral
 
     x = np.arange(2 * 3 * 3 * 2, dtype=np.float32).reshape(2, 3, 3, 2, 1)
     images = {dihedral(x[:1], np.array([k]))[0, :, :, 0, 0].tobytes() for k in range(8)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.metrics import classification_metrics
+from hsbench.metrics import classification_metrics
 
 
 def test_hand_worked_example():

@@ -9,8 +9,8 @@ import pytest
 import scipy.io
 from sklearn.datasets import load_svmlight_file
 
-from bench.provenance import sha256_file
-from cnn.windows import WindowFile
+from hsbench.cnn.windows import WindowFile
+from hsbench.provenance import sha256_file
 
 
 def test_indian_pines_default(tmp_path, cli):
@@ -23,7 +23,7 @@ def test_indian_pines_default(tmp_path, cli):
     assert sorted(set(y.astype(int))) == list(range(1, 17))
     assert x.shape[1] == 200
     assert x.min() >= 0 and x.max() <= 1 + 1e-12
-    xt, yt = load_svmlight_file(str(out / "test.libsvm"), zero_based=False, n_features=200)
+    xt, _yt = load_svmlight_file(str(out / "test.libsvm"), zero_based=False, n_features=200)
     assert x.shape[0] + xt.shape[0] == 10249
     manifest = json.loads((out / "manifest.json").read_text())
     for name, entry in manifest["outputs"].items():
@@ -68,12 +68,12 @@ def test_different_dataset_needs_force(tmp_path, cli, scene_files):
 
 
 def test_failure_mid_prepare_leaves_no_dataset(tmp_path, cli, scene_files, monkeypatch):
-    import cnn.windows
+    import hsbench.cnn.windows
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(cnn.windows, "write_window_file", boom)
+    monkeypatch.setattr(hsbench.cnn.windows, "write_window_file", boom)
     out = tmp_path / "o"
     with pytest.raises(RuntimeError):
         cli("prepare", "--cube", scene_files / "cube.npy", "--gt", scene_files / "gt.npy", "--out", out)
@@ -110,13 +110,13 @@ def _bad(tmp_path, scene_files, kind):
         return ["--cube", f / "two.mat", "--gt", d / "gt.npy"], "several 3-D arrays (a, b)"
     base = ["--cube", d / "cube.npy", "--gt", d / "gt.npy"]
     if kind == "fraction":
-        return base + ["--train-fraction", "1.5"], "--train-fraction must be strictly between 0 and 1"
+        return [*base, "--train-fraction", "1.5"], "--train-fraction must be strictly between 0 and 1"
     if kind == "even_window":
-        return base + ["--window", "8"], "--window must be an odd integer"
+        return [*base, "--window", "8"], "--window must be an odd integer"
     if kind == "pca_too_big":
-        return base + ["--features", "pca:13"], "N must be between 1 and the band count 12"
+        return [*base, "--features", "pca:13"], "N must be between 1 and the band count 12"
     if kind == "unknown_class":
-        return base + ["--exclude", "7"], "--exclude names classes not in the ground truth: [7]"
+        return [*base, "--exclude", "7"], "--exclude names classes not in the ground truth: [7]"
     raise AssertionError(kind)
 
 
@@ -125,7 +125,7 @@ def _bad(tmp_path, scene_files, kind):
 def test_bad_input(tmp_path, cli, scene_files, kind):
     argv, expected = _bad(tmp_path, scene_files, kind)
     out = tmp_path / "out"
-    rc, stdout, err = cli("prepare", *argv, "--out", out)
+    rc, _stdout, err = cli("prepare", *argv, "--out", out)
     assert rc == 2
     assert expected in err
     assert err.count("\n") == 1 and err.startswith("hsbench prepare: error: ")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import main
-from bench.report import cell_minutes, collect_results, group_by_dataset, render_markdown
+from hsbench.cli import main
+from hsbench.report import cell_minutes, collect_results, group_by_dataset, render_markdown
 from tests.fixtures.make_report_fixtures import write_fixtures
 
 SECTIONS = ("### 1. Setup", "### 2. Accuracy", "### 3. The grid, in the seed's style", "### 4. Time",
@@ -168,7 +168,7 @@ def test_missing_cnn_gpu_and_dataset_file(tmp_path):
 
 def test_gpu_run_is_shown(tmp_path):
     files = write_fixtures(tmp_path, ranks=(1,), gpu=True, cnn=False)
-    rc, md = _report(tmp_path)
+    _rc, md = _report(tmp_path)
     gpu = files["svm/grid_gpu.json"]
     row = _cells(_line(_sec(md, "### 2."), "| SVM GPU | SVM thundersvm/gpu, raw, 1 rank |"))
     assert row[3] == f"{100 * gpu['test']['oa']:.2f}"
@@ -218,7 +218,7 @@ def test_bad_input_errors(tmp_path, capsys):
 
 
 def test_grids_of_one_dataset_get_their_own_labels_and_serial_reference(tmp_path):
-    from bench.atomic import write_json
+    from hsbench.atomic import write_json
     from tests.fixtures.make_report_fixtures import make_dataset, make_svm
 
     ds = make_dataset("random")
@@ -249,7 +249,7 @@ def test_a_resumed_run_is_marked_and_gets_no_speedup(tmp_path):
     files = write_fixtures(tmp_path, ranks=(1, 2), cnn=False)
     par = files["svm/grid_r2.json"]
     par["resumed_tasks"] = 5
-    from bench.atomic import write_json
+    from hsbench.atomic import write_json
 
     write_json(tmp_path / "svm" / "grid_r2.json", par)
     rc, md = _report(tmp_path)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.errors import InputError
-from bench.split import make_split
+from hsbench.errors import InputError
+from hsbench.split import make_split
 from tests.conftest import make_scene
 
 

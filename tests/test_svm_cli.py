@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pytest
 
-from bench.cli import build_parser
+from hsbench.cli import build_parser
 from tests.svm_fixtures import ROOT, cli_env, run_cli, synthetic, train_test_files, write_libsvm
 
 GRID = ["--gamma", "2^-1:2^2", "--C", "1,100", "--folds", "4", "--quiet"]
@@ -171,7 +171,7 @@ def test_thundersvm_agrees_with_libsvm_within_one_point(tmp_path):
     assert th["backend"] == "thundersvm" and th["backend_build"] in ("cpu", "gpu")
     sk = json.loads(out_sk.read_text())
     assert th["folds"] == sk["folds"]
-    for a, b in zip(sk["cells"], th["cells"]):
+    for a, b in zip(sk["cells"], th["cells"], strict=True):
         assert abs(a["mean_accuracy"] - b["mean_accuracy"]) <= 0.01, (a["gamma"], a["C"])
 
 
@@ -207,8 +207,8 @@ def test_bad_input_on_one_rank_stops_every_rank(files, tmp_path):
     common = ["--test", str(test), "--out", str(out), *GRID]
     env = cli_env()
     mpiexec = shutil.which("mpiexec", path=env["PATH"])
-    argv = [mpiexec, "-n", "1", sys.executable, "-m", "bench.cli", "grid", "--train", str(train), *common,
-            ":", "-n", "1", sys.executable, "-m", "bench.cli", "grid", "--train", str(bad), *common]
+    argv = [mpiexec, "-n", "1", sys.executable, "-m", "hsbench", "grid", "--train", str(train), *common,
+            ":", "-n", "1", sys.executable, "-m", "hsbench", "grid", "--train", str(bad), *common]
     proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert f"rank 1: {bad}:2:" in proc.stderr and not out.exists()

@@ -10,15 +10,14 @@ import pytest
 from sklearn.model_selection import GridSearchCV
 from sklearn.svm import SVC
 
-from svm import libsvm
-from svm.backends import SklearnBackend, make_backend
-from svm.errors import InputError
-from svm.grid import SEED_GRID, WIDE_GRID, Grid, fold_splits, make_folds, parse_values
-from svm.journal import Journal, journal_key, read
-from svm.mpi import farm
-from svm.tasks import aggregate, fit_and_score, format_table
+from hsbench.svm import libsvm
+from hsbench.svm.backends import SklearnBackend, make_backend
+from hsbench.svm.errors import InputError
+from hsbench.svm.grid import SEED_GRID, WIDE_GRID, Grid, fold_splits, make_folds, parse_values
+from hsbench.svm.journal import Journal, journal_key, read
+from hsbench.svm.mpi import farm
+from hsbench.svm.tasks import aggregate, fit_and_score, format_table
 from tests.svm_fixtures import synthetic, write_libsvm
-
 
 # --- LibSVM input -----------------------------------------------------------------
 
@@ -141,7 +140,7 @@ def test_cells_equal_gridsearchcv(cache_mb):
     search = GridSearchCV(SVC(kernel="rbf"), {"gamma": list(grid.gamma), "C": list(grid.C)},
                           cv=fold_splits(folds, grid.n_folds), n_jobs=1).fit(X, y)
     want = {(p["gamma"], p["C"]): s for p, s in
-            zip(search.cv_results_["params"], search.cv_results_["mean_test_score"])}
+            zip(search.cv_results_["params"], search.cv_results_["mean_test_score"], strict=True)}
     for cell in cells:
         assert abs(cell["mean_accuracy"] - want[(cell["gamma"], cell["C"])]) <= 1e-12
     assert len({c["mean_accuracy"] for c in cells}) > 3  # the grid is not degenerate
@@ -193,7 +192,7 @@ def test_failed_fits_are_recorded_warned_and_all_failed_raises():
 
 
 def test_fit_and_score_records_errors_instead_of_raising():
-    X, y = synthetic(40)
+    _X, y = synthetic(40)
     grid = Grid(gamma=(1.0,), C=(1.0,), n_folds=2)
     folds = make_folds(y, 2, 0)
 
@@ -248,7 +247,7 @@ def test_written_file_roundtrip(tmp_path):
 
 
 def test_journal_cut_inside_its_header_starts_afresh(tmp_path):
-    from svm.journal import Journal, read
+    from hsbench.svm.journal import Journal, read
 
     path = tmp_path / "r.json.journal"
     path.write_text('{"format": "hsbench-svm-jou')  # killed while the header was written
@@ -259,7 +258,7 @@ def test_journal_cut_inside_its_header_starts_afresh(tmp_path):
 
 
 def test_small_kernel_cache_computes_each_gamma_once_with_the_same_cells(tmp_path):
-    from svm.search import run_search
+    from hsbench.svm.search import run_search
     from tests.svm_fixtures import synthetic
 
     X, y = synthetic(60, seed=3)

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from bench.cli import build_parser
+from hsbench.cli import build_parser
 from tests.svm_fixtures import ROOT
 
 SCRIPTS = sorted((ROOT / "bench" / "jobs").glob("svm_grid_*.sh"))
@@ -37,6 +37,6 @@ def test_script_is_bash_and_uses_real_options(script):
     calls = _grid_argv(script)
     assert len(calls) == 1, "one hsbench grid call per script"
     args = build_parser().parse_args(calls[0])  # exits (SystemExit) on an unknown option
-    assert args.command == "grid" and args.func.__module__ == "bench.commands.grid"
+    assert args.command == "grid" and args.func.__module__ == "hsbench.commands.grid"
     assert args.backend == ("thundersvm" if "_gpu" in script.name else "sklearn")
     assert args.resume  # a requeued job continues from the journal

@@ -1,1 +1,1 @@
-"""Benchmarks run by hand (not in CI): each writes a JSON of what it measured; run as python -m bench.benchmarks.<name>."""
+"""Benchmarks run by hand (not in CI): each writes a JSON of what it measured; run as python -m hsbench.benchmarks.<name>."""

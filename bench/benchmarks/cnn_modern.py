@@ -1,7 +1,7 @@
 """Train the CNN's modern protocol on a window file and record epochs, time and test OA.
 
-    python -m bench.benchmarks.cnn_modern --out runs/bench_cnn_modern
-    python -m bench.benchmarks.cnn_modern --data runs/ip --out runs/bench_cnn_seed --protocol seed --epochs 3
+    python -m hsbench.benchmarks.cnn_modern --out runs/bench_cnn_modern
+    python -m hsbench.benchmarks.cnn_modern --data runs/ip --out runs/bench_cnn_seed --protocol seed --epochs 3
 
 `--data` takes a prepared directory or window file; without it the benchmark
 first runs `hsbench prepare` on Indian Pines (random 10%, seed 0) into
@@ -19,8 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from bench.atomic import write_json
-from bench.cli import main as hsbench
+from hsbench.atomic import write_json
+from hsbench.cli import main as hsbench
 
 
 def main(argv: list[str] | None = None) -> int:

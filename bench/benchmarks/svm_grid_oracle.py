@@ -8,7 +8,7 @@ On one LibSVM training file it runs, in one go:
 asserts every cell's mean CV accuracy equals GridSearchCV's to 1e-12 and writes
 a JSON with the timings, the speed-up ratios and the largest difference.
 
-    python -m bench.benchmarks.svm_grid_oracle runs/ip/train.libsvm --out results/svm_grid_oracle.json
+    python -m hsbench.benchmarks.svm_grid_oracle runs/ip/train.libsvm --out results/svm_grid_oracle.json
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ import numpy as np
 from sklearn.model_selection import GridSearchCV
 from sklearn.svm import SVC
 
-from bench.atomic import write_json
-from bench.provenance import command_line, host_info, now_iso, package_versions, sha256_file
-from svm import libsvm
-from svm.backends import SklearnBackend
-from svm.grid import SEED_GRID, Grid, fold_splits, make_folds, parse_values
-from svm.mpi import farm
-from svm.tasks import aggregate, fit_and_score
+from hsbench.atomic import write_json
+from hsbench.provenance import command_line, host_info, now_iso, package_versions, sha256_file
+from hsbench.svm import libsvm
+from hsbench.svm.backends import SklearnBackend
+from hsbench.svm.grid import SEED_GRID, Grid, fold_splits, make_folds, parse_values
+from hsbench.svm.mpi import farm
+from hsbench.svm.tasks import aggregate, fit_and_score
 
 TOLERANCE = 1e-12
 
@@ -53,7 +53,7 @@ def ours_mpi(train: Path, grid: Grid, seed: int, ranks: int) -> tuple[list[float
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "grid.json"
-        cmd = ["mpiexec", "-n", str(ranks), sys.executable, "-m", "bench.cli", "grid", "--train", str(train),
+        cmd = ["mpiexec", "-n", str(ranks), sys.executable, "-m", "hsbench", "grid", "--train", str(train),
                "--gamma", ",".join(map(repr, grid.gamma)), "--C", ",".join(map(repr, grid.C)),
                "--folds", str(grid.n_folds), "--seed", str(seed), "--out", str(out), "--quiet"]
         t0 = time.perf_counter()
@@ -71,7 +71,7 @@ def gridsearchcv(X: np.ndarray, y: np.ndarray, grid: Grid, folds: np.ndarray, n_
     search.fit(X, y)
     seconds = time.perf_counter() - t0
     by_cell = {(p["gamma"], p["C"]): s for p, s in
-               zip(search.cv_results_["params"], search.cv_results_["mean_test_score"])}
+               zip(search.cv_results_["params"], search.cv_results_["mean_test_score"], strict=True)}
     return [float(by_cell[grid.cell(k)]) for k in range(grid.n_cells)], seconds
 
 

@@ -60,7 +60,7 @@ def register(subparsers) -> None:
 
 
 def _window_path(data: Path) -> tuple[Path, Path | None]:
-    from bench.prepare import check_finished
+    from hsbench.prepare import check_finished
 
     if data.is_dir():
         check_finished(data)
@@ -71,7 +71,7 @@ def _window_path(data: Path) -> tuple[Path, Path | None]:
 
 
 def _select_backend(requested: str | None) -> str:
-    from cnn.errors import InputError
+    from hsbench.cnn.errors import InputError
 
     backend = requested or os.environ.get("KERAS_BACKEND") or "tensorflow"
     if backend not in BACKENDS:
@@ -90,14 +90,14 @@ def _select_backend(requested: str | None) -> str:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import asdict, replace
 
-    from cnn.errors import InputError
+    from hsbench.cnn.errors import InputError
 
     _select_backend(args.backend)
-    from bench.atomic import write_json
-    from bench.metrics import classification_metrics
-    from bench.prepare import dataset_summary, read_dataset_json
-    from bench.provenance import command_line, host_info, now_iso, package_versions, sha256_file
-    from cnn.train import PROTOCOLS, TrainingInterrupted, read_checkpoint, train
+    from hsbench.atomic import write_json
+    from hsbench.cnn.train import PROTOCOLS, TrainingInterrupted, read_checkpoint, train
+    from hsbench.metrics import classification_metrics
+    from hsbench.prepare import dataset_summary, read_dataset_json
+    from hsbench.provenance import command_line, host_info, now_iso, package_versions, sha256_file
 
     window_file, dataset_json = _window_path(args.data)
     meta = read_dataset_json(dataset_json)  # checked before training, copied into the results after

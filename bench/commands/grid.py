@@ -7,25 +7,23 @@ docs/FORMATS.md). Test metrics come from `bench.metrics`, the one definition.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import textwrap
 import warnings
 from pathlib import Path
 
-from bench.atomic import write_json
-from bench.errors import InputError
-from bench.metrics import classification_metrics
-from bench.prepare import check_finished, dataset_summary, read_dataset_json
-from bench.provenance import command_line, gpu_name, host_info, now_iso, package_versions, sha256_file
-from svm import libsvm, mpi
-from svm.backends import BACKENDS, DEFAULT_KERNEL_CACHE_MB, make_backend, thundersvm_build
-from svm.errors import InputError as SvmInputError
-from svm.grid import PRESETS, Grid, make_folds, parse_values
-from svm.journal import journal_key
-from svm.search import journal_path_for, run_search
-from svm.tasks import format_table
-
+from hsbench.atomic import write_json
+from hsbench.errors import InputError
+from hsbench.metrics import classification_metrics
+from hsbench.prepare import check_finished, dataset_summary, read_dataset_json
+from hsbench.provenance import command_line, gpu_name, host_info, now_iso, package_versions, sha256_file
+from hsbench.svm import libsvm, mpi
+from hsbench.svm.backends import BACKENDS, DEFAULT_KERNEL_CACHE_MB, make_backend, thundersvm_build
+from hsbench.svm.errors import InputError as SvmInputError
+from hsbench.svm.grid import PRESETS, Grid, make_folds, parse_values
+from hsbench.svm.journal import journal_key
+from hsbench.svm.search import journal_path_for, run_search
+from hsbench.svm.tasks import format_table
 
 EPILOG = """\
 value syntax for --gamma and --C:
@@ -247,7 +245,7 @@ def _run(args: argparse.Namespace, comm, agreement: _Agreement) -> int:
     }
     write_json(out, result)
     if not args.quiet:
-        print(f"10xCV accuracy % (minutes)" if grid.n_folds == 10 else f"{grid.n_folds}-fold CV accuracy % (minutes)")
+        print("10xCV accuracy % (minutes)" if grid.n_folds == 10 else f"{grid.n_folds}-fold CV accuracy % (minutes)")
         print(format_table(outcome.cells, grid))
         line = f"best: gamma={best['gamma']:g} C={best['C']:g} CV {100 * best['mean_accuracy']:.2f}%"
         if test_block:

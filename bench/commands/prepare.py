@@ -59,8 +59,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bench.prepare import PrepareConfig, prepare
-    from bench.scenes import load_scene
+    from hsbench.prepare import PrepareConfig, prepare
+    from hsbench.scenes import load_scene
 
     scene = load_scene(args.scene, args.cube, args.gt, args.cube_var, args.gt_var)
     config = PrepareConfig(

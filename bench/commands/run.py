@@ -49,8 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bench.errors import InputError
-    from bench.run import RunConfig, StageFailed, run as run_all
+    from hsbench.errors import InputError
+    from hsbench.run import RunConfig, StageFailed
+    from hsbench.run import run as run_all
 
     if args.ranks < 1:
         raise InputError(f"--ranks must be >= 1, got {args.ranks}")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bench.errors import InputError
+from hsbench.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,12 @@ def load_scene(name: str | None = None, cube: str | None = None, gt: str | None 
     if cube or gt:
         if not (cube and gt):
             raise InputError("--cube and --gt must be given together")
-        from bench.scenes.files import load_files
+        from hsbench.scenes.files import load_files
 
         return load_files(cube, gt, cube_var=cube_var, gt_var=gt_var)
     name = name or "indian_pines"
     if name == "indian_pines":
-        from bench.scenes.indian_pines import load
+        from hsbench.scenes.indian_pines import load
 
         return load()
     raise InputError(f"unknown scene {name!r}; known: {', '.join(SCENES)} (or give --cube FILE --gt FILE)")

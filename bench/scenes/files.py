@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.errors import InputError
-from bench.scenes import Scene, check_scene
+from hsbench.errors import InputError
+from hsbench.scenes import Scene, check_scene
 
 
 def _read_array(path: str, var: str | None, ndim: int, what: str) -> np.ndarray:

@@ -19,8 +19,8 @@ from importlib import resources
 
 import numpy as np
 
-from bench.errors import InputError
-from bench.scenes import Scene, check_scene
+from hsbench.errors import InputError
+from hsbench.scenes import Scene, check_scene
 
 CITATION = (
     "Baumgardner, Biehl, Landgrebe (2015). 220 Band AVIRIS Hyperspectral Image Data Set: "
