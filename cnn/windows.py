@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import h5py
@@ -170,17 +169,6 @@ class WindowFile:
         rows = coords[:, 0, None, None] + self._offsets[None, :, None]
         cols = coords[:, 1, None, None] + self._offsets[None, None, :]
         return self._padded[rows, cols][..., None]
-
-    def batches(self, part: str, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """(windows, class ids) of `part` ("train"/"test") in file order, one batch at a time."""
-        coords, labels = self.part(part)
-        for start in range(0, len(coords), batch_size):
-            yield self.windows(coords[start : start + batch_size]), labels[start : start + batch_size]
-
-    def part(self, part: str) -> tuple[np.ndarray, np.ndarray]:
-        if part not in ("train", "test"):
-            raise ValueError(f"part must be 'train' or 'test', got {part!r}")
-        return getattr(self, f"{part}_coords"), getattr(self, f"{part}_labels")
 
 
 def _attr(f: h5py.File, name: str, default: str) -> str:
