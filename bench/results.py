@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from numpy.typing import ArrayLike
+
 from hsbench.metrics import classification_metrics
 from hsbench.provenance import command_line, host_info, now_iso, package_versions, sha256_file
 
@@ -55,7 +57,7 @@ def dataset_summary(meta: Mapping[str, Any]) -> dict[str, Any] | None:
     return {k: meta[k] for k in DATASET_SUMMARY_KEYS if k in meta}
 
 
-def test_block(y_true: Sequence[int], y_pred: Sequence[int], labels: Sequence[int],
+def test_block(y_true: ArrayLike, y_pred: ArrayLike, labels: Sequence[int],
                predict_seconds: float) -> dict[str, Any]:
     """`test`: the metrics of bench.metrics plus the prediction time."""
     block = classification_metrics(y_true, y_pred, labels)

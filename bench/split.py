@@ -130,7 +130,9 @@ def _random_train_mask(gt: np.ndarray, use: np.ndarray, frac: float, rng: np.ran
     return train
 
 
-def _disjoint_masks(gt, use, frac, window, rng):
+def _disjoint_masks(
+    gt: np.ndarray, use: np.ndarray, frac: float, window: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, dict]:
     train = np.zeros(gt.shape, bool)
     classes = np.unique(gt[use])
     for cls in classes:

@@ -82,7 +82,8 @@ class RunState:
         if self.best_weights is not None:
             with atomic_path(d / best_file) as tmp, open(tmp, "wb") as fh:
                 np.savez(fh, *self.best_weights)
-        kind, keys, pos, has_gauss, cached = np.random.get_state()
+        kind, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)
+        assert isinstance(keys, np.ndarray)  # the legacy tuple form
         state = {
             "epoch": epoch, "model_file": model_file,
             "best_file": best_file if self.best_weights is not None else None,

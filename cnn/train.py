@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -82,14 +83,14 @@ class _Monitor(keras.callbacks.Callback):
         self.run = run
         self._t0 = self._t_train = 0.0
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._t0 = time.perf_counter()
         self._t_train = 0.0
 
-    def on_test_begin(self, logs=None):  # fit's validation starts: training time of the epoch ends
+    def on_test_begin(self, logs: dict | None = None) -> None:  # fit's validation starts: training time ends
         self._t_train = time.perf_counter() - self._t0
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         run = self.run
         seconds = self._t_train or (time.perf_counter() - self._t0)
@@ -98,8 +99,9 @@ class _Monitor(keras.callbacks.Callback):
             "val_loss": None, "val_accuracy": None, "seconds": round(seconds, 4),
         }
         if "val_loss" in logs:
-            row["val_loss"], row["val_accuracy"] = float(logs["val_loss"]), float(logs["val_accuracy"])
-            run.observe(self.model, epoch + 1, row["val_loss"], row["val_accuracy"])
+            val_loss, val_acc = float(logs["val_loss"]), float(logs["val_accuracy"])
+            row["val_loss"], row["val_accuracy"] = val_loss, val_acc
+            run.observe(self.model, epoch + 1, val_loss, val_acc)
         run.history.append(row)
         run.write_history()
         # an early stop is checkpointed too, so a resume after it does not train on
@@ -125,7 +127,7 @@ def train(
     *,
     resume: bool = False,
     verbose: int = 1,
-    log=print,
+    log: Callable[[str], None] = print,
 ) -> Result:
     """Train on a window file, keep the selected weights, predict the test pixels.
 
@@ -235,7 +237,7 @@ def train(
 def _install_signal_handlers(run: RunState) -> dict:
     """First SIGTERM/SIGINT: finish the epoch, checkpoint, stop. A second one: stop at once."""
 
-    def handler(signum, frame):
+    def handler(signum: int, frame: object) -> None:
         if run.stop_signal is not None:
             raise KeyboardInterrupt
         run.stop_signal = signum

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+from numpy.typing import ArrayLike
 
 from hsbench.cnn.atomic import atomic_path
 from hsbench.cnn.errors import InputError
@@ -80,10 +81,11 @@ def write_window_file(
         f.attrs["split"] = json.dumps(split, sort_keys=True)
 
 
-def _coords(path, part: str, coords, labels, shape) -> np.ndarray:
+def _coords(path: str | os.PathLike, part: str, coords: ArrayLike, labels: ArrayLike,
+            shape: tuple[int, ...]) -> np.ndarray:
     coords = np.asarray(coords, dtype=np.int64).reshape(-1, 2)
     if len(coords) != len(np.asarray(labels).reshape(-1)):
-        raise InputError(f"{path}: {part} has {len(coords)} coordinates but {len(labels)} labels")
+        raise InputError(f"{path}: {part} has {len(coords)} coordinates but {np.size(labels)} labels")
     if len(coords) and (coords.min() < 0 or (coords >= np.asarray(shape[:2])).any()):
         raise InputError(f"{path}: {part} coordinates outside the {shape[0]}x{shape[1]} cube")
     return coords

@@ -83,8 +83,9 @@ def run_search(
     if rank == 0 and on_start:
         on_start(len(done_ids), grid.n_tasks)
 
-    def on_record(record: dict) -> None:
+    def on_record(record: dict) -> None:  # rank 0 only, where the journal writer exists
         records.append(record)
+        assert writer is not None
         writer.append(record)
         if on_progress:
             on_progress(record)

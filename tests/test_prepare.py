@@ -101,7 +101,8 @@ def _bad(tmp_path, scene_files, kind):
         c = cube.copy()
         c[3, 4, 5] = np.nan
         np.save(f / "c.npy", c)
-        return ["--cube", f / "c.npy", "--gt", d / "gt.npy"], "c.npy: 1 NaN/inf values in the cube (first at row 3, col 4, band 5)"
+        expected = "c.npy: 1 NaN/inf values in the cube (first at row 3, col 4, band 5)"
+        return ["--cube", f / "c.npy", "--gt", d / "gt.npy"], expected
     if kind == "no_labels":
         np.save(f / "g.npy", np.zeros_like(gt))
         return ["--cube", d / "cube.npy", "--gt", f / "g.npy"], "g.npy: no labelled pixels"

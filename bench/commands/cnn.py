@@ -11,7 +11,7 @@ from pathlib import Path
 from hsbench.cnn.config import BACKENDS, DEVICES, PROTOCOLS
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "cnn",
         help="train the 3D-CNN (seed's standard model) on a window file",
@@ -41,12 +41,14 @@ def register(subparsers) -> None:
     p.add_argument("--val-fraction", type=float, help="modern: part of each class's training pixels for validation")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                    help="random flips and 90-degree rotations of training windows (modern: on, seed: off)")
-    p.add_argument("--seed", type=int, default=0, help="seed for initialisation, shuffling and the validation split (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed for initialisation, shuffling and the validation split (default: %(default)s)")
     p.add_argument("--devices", choices=DEVICES, default="1",
                    help="'all': data-parallel over every visible device (JAX backend), global batch split")
     p.add_argument("--mixed-precision", action="store_true", help="bf16 mixed precision (GPUs)")
     p.add_argument("--checkpoint-every", type=int, default=10,
-                   help="checkpoint every N epochs (and on SIGTERM/SIGINT); a kill loses at most N epochs (default: %(default)s)")
+                   help="checkpoint every N epochs (and on SIGTERM/SIGINT); a kill loses at most N epochs "
+                        "(default: %(default)s)")
     p.add_argument("--resume", action="store_true",
                    help="continue from OUT/checkpoint (same settings; --epochs may raise the budget)")
     p.add_argument("--progress", choices=("bar", "epoch", "none"), default="bar",

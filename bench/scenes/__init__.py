@@ -6,7 +6,7 @@ any scene given as files (`files`). `load_scene` is the single entry point.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,7 +27,6 @@ class Scene:
     class_names: dict[int, str]
     source: str
     citation: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, int, int]:
