@@ -17,6 +17,7 @@ from typing import Any
 from hsbench import results
 from hsbench.atomic import write_json
 from hsbench.cnn.config import BACKENDS, PROTOCOLS
+from hsbench.cnn.distributed import Launch, detect_launch
 from hsbench.cnn.errors import InputError
 from hsbench.paths import check_output_dir
 from hsbench.prepare import check_finished, read_dataset_json
@@ -63,7 +64,21 @@ def window_path(data: Path) -> tuple[Path, Path | None]:
 
 
 def run_cnn_job(job: CnnJob) -> int:
-    """Train, predict the test pixels, write OUT/cnn.json; return the exit status."""
+    """Train, predict the test pixels, write OUT/cnn.json; return the exit status.
+
+    Launched as several processes (srun, mpiexec), every process trains its part and process 0
+    alone reports and writes; bad input stops them all, reported once, by process 0.
+    """
+    launch = detect_launch()
+    try:
+        return _run(job, launch)
+    except InputError:
+        if launch.writer:
+            raise
+        return 2
+
+
+def _run(job: CnnJob, launch: Launch) -> int:
     select_backend(job.backend)
     from hsbench.cnn.checkpoint import read_checkpoint
     from hsbench.cnn.train import TrainingInterrupted, train
@@ -76,12 +91,16 @@ def run_cnn_job(job: CnnJob) -> int:
     if job.resume and "epochs" not in overrides:  # keep the interrupted run's budget, not the protocol default
         overrides["epochs"] = read_checkpoint(job.out)["config"]["epochs"]
     config = replace(PROTOCOLS[job.protocol], **overrides)
-    check_output_dir(job.out)
+    if launch.writer:  # the one writer; probes from several processes would race on the parents they create
+        check_output_dir(job.out)
     try:
-        result = train(window_file, job.out, config, resume=job.resume, verbose=job.verbose)
+        result = train(window_file, job.out, config, resume=job.resume, verbose=job.verbose, launch=launch)
     except TrainingInterrupted as exc:
-        print(f"hsbench cnn: {exc}", file=sys.stderr)
+        if launch.writer:
+            print(f"hsbench cnn: {exc}", file=sys.stderr)
         return 128 + exc.signum
+    if not launch.writer:
+        return 0
 
     test = results.test_block(result.test_labels, result.predictions, result.classes, result.inference_seconds)
     data = {"windows": results.file_entry(window_file)}
@@ -89,7 +108,8 @@ def run_cnn_job(job: CnnJob) -> int:
         data["dataset"] = results.file_entry(dataset_json)
     record = results.cnn_result(
         config=asdict(result.config), model=result.config.model, params=result.params, backend=result.backend,
-        device=result.device, devices=result.n_devices, epochs_run=result.epochs_run,
+        backend_flags=result.backend_flags, device=result.device, devices=result.n_devices,
+        processes=result.processes, epochs_run=result.epochs_run,
         stopped_early=result.stopped_early, resumed_from=result.resumed_from, best_epoch=result.best_epoch,
         selection=result.selection, train_samples=result.train_samples, train_seconds=result.train_seconds,
         inference_seconds=result.inference_seconds, history_rows=result.history,

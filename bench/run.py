@@ -145,7 +145,11 @@ def run(cfg: RunConfig) -> Path:
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     # the report paints maps from the split's coordinates: keep them beside the results
     atomic.write_bytes(cfg.out_dir / "dataset.json", (cfg.data_dir / "dataset.json").read_bytes())
-    report = subprocess.run([*hsbench_argv(), "report", str(cfg.report.parent), "-o", str(cfg.report)])
+    report_argv = [*hsbench_argv(), "report", str(cfg.report.parent), "-o", str(cfg.report)]
+    backends = cfg.results / "benchmarks" / "cnn_backends.json"  # this machine's backend benchmark, if run
+    if backends.is_file():
+        report_argv += ["--cnn-backends", str(backends)]
+    report = subprocess.run(report_argv)
     if report.returncode != 0:
         raise StageFailed(f"report failed with exit status {report.returncode}", report.returncode)
     print(summary_table(cfg.out_dir))

@@ -16,7 +16,9 @@ Sections, per dataset (scene + split kind + train fraction + seed):
  efficiency over the serial run), 5 Anchors (the seed's published figures
  beside ours), 6 Figures. A method with no results file reads "not run".
 Classification maps need the prepared dataset.json (it holds the pixel
-coordinates) somewhere under RESULTS_DIR.
+coordinates) somewhere under RESULTS_DIR. --cnn-backends FILE adds the table
+"CNN backends on this machine" from `python -m hsbench.benchmarks.cnn_backends`
+(hsbench run passes RESULTS/benchmarks/cnn_backends.json when it exists).
 """
 
 
@@ -32,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", metavar="REPORT.md", type=Path, default=None,
                    help="markdown file to write (default: RESULTS_DIR/REPORT.md); "
                         "figures go to a figures/ folder beside it")
+    p.add_argument("--cnn-backends", metavar="FILE", type=Path, default=None,
+                   help="cnn_backends.json of python -m hsbench.benchmarks.cnn_backends: adds the section "
+                        "'CNN backends on this machine'")
     p.set_defaults(func=run)
 
 
@@ -39,15 +44,17 @@ def run(args: argparse.Namespace) -> int:
     # imported here so `hsbench --help` does not pay for matplotlib
     from hsbench.atomic import write_text
     from hsbench.report import collect_results, group_by_dataset, render_markdown
+    from hsbench.report.backends import load_backends
     from hsbench.report.figures import draw_figures
 
     output: Path = args.output or args.results_dir / "REPORT.md"
     loaded, warnings = collect_results(args.results_dir)  # validates everything before any write
+    cnn_backends = load_backends(args.cnn_backends) if args.cnn_backends else None
     for w in warnings:
         print(f"hsbench report: warning: {w}", file=sys.stderr)
     groups = group_by_dataset(loaded)
     fig_dir = output.parent / "figures"
-    markdown = render_markdown(groups, figures_dir="figures")  # links relative to the report
+    markdown = render_markdown(groups, figures_dir="figures", cnn_backends=cnn_backends)  # links relative to the report
     n_png = sum(len(draw_figures(g, fig_dir)) for g in groups)
     write_text(output, markdown)
     n_runs = sum(len(g.runs) for g in groups)

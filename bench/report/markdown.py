@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from hsbench.report.anchors import anchors_section
+from hsbench.report.backends import backends_section
 from hsbench.report.fmt import NA, NOT_RECORDED, NOT_RUN
 from hsbench.report.group import DatasetGroup
 from hsbench.report.sections import accuracy_section, figures_section, grid_section, setup_section, time_section
 
 
-def render_markdown(groups: Sequence[DatasetGroup], figures_dir: str = "figures") -> str:
-    """The whole report. Pure: same groups in, same text out."""
+def render_markdown(groups: Sequence[DatasetGroup], figures_dir: str = "figures",
+                    cnn_backends: dict[str, Any] | None = None) -> str:
+    """The whole report. Pure: same groups (and benchmark JSON) in, same text out.
+
+    `cnn_backends`: a cnn_backends benchmark JSON; adds the "CNN backends on this machine" section.
+    """
     n_files = sum(len(g.runs) + len(g.dataset_files) for g in groups)
     out = [
         "# hsbench report",
@@ -31,4 +37,6 @@ def render_markdown(groups: Sequence[DatasetGroup], figures_dir: str = "figures"
         for section in (setup_section, accuracy_section, grid_section, time_section, anchors_section):
             out += ["", *section(g)]
         out += ["", *figures_section(g, figures_dir)]
+    if cnn_backends is not None:
+        out += ["", *backends_section(cnn_backends)]
     return "\n".join(out) + "\n"
