@@ -16,7 +16,7 @@ from typing import Any
 
 from hsbench import results
 from hsbench.atomic import write_json
-from hsbench.cnn.config import BACKENDS, PROTOCOLS
+from hsbench.cnn.config import BACKEND_INSTALL, BACKENDS, DEFAULT_BACKEND, PROTOCOLS
 from hsbench.cnn.distributed import Launch, detect_launch
 from hsbench.cnn.errors import InputError
 from hsbench.paths import check_output_dir
@@ -38,17 +38,24 @@ class CnnJob:
     verbose: int = 1  # Keras: 1 a bar per epoch, 2 a line per epoch, 0 nothing
 
 
+def check_backend(backend: str, source: str = "--backend") -> None:
+    """Raise InputError (one line: the backend, how to install it) unless `backend` is known and installed."""
+    if backend not in BACKENDS:
+        choices = "; ".join(f"{b} ({BACKEND_INSTALL[b]})" for b in BACKENDS)
+        raise InputError(f"{source}: unknown Keras backend {backend!r}; choose {choices}")
+    if importlib.util.find_spec(backend) is None:
+        raise InputError(f"{source}: backend {backend} is not installed here: {BACKEND_INSTALL[backend]}")
+
+
 def select_backend(requested: str | None) -> str:
     """Choose the Keras backend (argument, else $KERAS_BACKEND, else tensorflow) before keras loads."""
-    backend = requested or os.environ.get("KERAS_BACKEND") or "tensorflow"
-    if backend not in BACKENDS:
-        raise InputError(f"unknown backend {backend!r} (KERAS_BACKEND; choose from {', '.join(BACKENDS)})")
+    backend = requested or os.environ.get("KERAS_BACKEND") or DEFAULT_BACKEND
+    check_backend(backend, "--backend" if requested else "KERAS_BACKEND" if os.environ.get("KERAS_BACKEND")
+                  else "default backend")
     if "keras" in sys.modules:
         active = sys.modules["keras"].backend.backend()
         if active != backend:
             raise InputError(f"keras is already loaded with backend {active}; set KERAS_BACKEND={backend} instead")
-    if importlib.util.find_spec(backend) is None:
-        raise InputError(f"backend {backend}: the package {backend} is not installed")
     os.environ["KERAS_BACKEND"] = backend
     return backend
 

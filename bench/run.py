@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hsbench import atomic
+from hsbench.cnn.config import DEFAULT_BACKEND
 from hsbench.errors import InputError
 
 
@@ -41,7 +42,7 @@ class RunConfig:
     grids: tuple[str, ...] = ("seed", "wide")
     cnn_protocol: str = "modern"
     cnn_epochs: int | None = None
-    cnn_backend: str = "tensorflow"
+    cnn_backend: str = DEFAULT_BACKEND
 
     @property
     def scene_name(self) -> str:

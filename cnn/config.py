@@ -12,6 +12,15 @@ from dataclasses import dataclass
 from hsbench.cnn.errors import InputError
 
 BACKENDS = ("tensorflow", "jax", "torch")
+# The default follows the measurement: the fastest backend on CPU in python -m hsbench.benchmarks.cnn_backends
+# (results/benchmarks/cnn_backends.md; TensorFlow with oneDNN, on the AMD EPYC VM).
+DEFAULT_BACKEND = "tensorflow"
+# how to install each backend, named in the error when one is missing or unknown
+BACKEND_INSTALL = {
+    "tensorflow": "pip install tensorflow-cpu (tensorflow on GPUs)",
+    "jax": "pip install jax (jax[cuda12] on NVIDIA GPUs)",
+    "torch": "pip install torch",
+}
 DEVICES = ("1", "all")
 OPTIMIZERS = ("sgd", "adam")
 LOSSES = ("mean_squared_error", "categorical_crossentropy")

@@ -94,10 +94,12 @@ def measure(variant: Variant, batches: list[int], warmup: int, steps: int) -> di
     for batch in batches:
         x = rng.standard_normal((batch, *INPUT_SHAPE), dtype=np.float32)
         y = np.eye(CLASSES, dtype=np.float32)[rng.integers(CLASSES, size=batch)]
-        train = _timed(lambda x=x, y=y: model.train_on_batch(x, y), warmup, steps)
-        predict = _timed(lambda x=x: model.predict_on_batch(x), warmup, steps)
+        train, cores = _timed(lambda x=x, y=y: model.train_on_batch(x, y), warmup, steps)
+        predict, _ = _timed(lambda x=x: model.predict_on_batch(x), warmup, steps)
         results[str(batch)] = {
             "train_step_seconds": float(np.median(train)), "train_step_times": train,
+            # CPU seconds of this process per wall second of the timed steps: how many cores the step kept busy
+            "train_cores_busy": cores,
             "predict_step_seconds": float(np.median(predict)),
             "inference_samples_per_second": batch / float(np.median(predict)),
         }
@@ -105,15 +107,17 @@ def measure(variant: Variant, batches: list[int], warmup: int, steps: int) -> di
             "params": model.count_params()}
 
 
-def _timed(step: Any, warmup: int, steps: int) -> list[float]:
+def _timed(step: Any, warmup: int, steps: int) -> tuple[list[float], float]:
+    """Wall seconds of each timed step, and the cores kept busy meanwhile (process CPU time / wall time)."""
     for _ in range(warmup):
         step()
     times = []
+    cpu0, wall0 = time.process_time(), time.perf_counter()
     for _ in range(steps):
         t0 = time.perf_counter()
         step()
         times.append(time.perf_counter() - t0)
-    return times
+    return times, (time.process_time() - cpu0) / (time.perf_counter() - wall0)
 
 
 def run_variant(variant: Variant, batches: list[int], warmup: int, steps: int, timeout: float) -> dict[str, Any]:
@@ -152,7 +156,20 @@ def accuracy_check(data: Path, out: Path, epochs: int) -> dict[str, Any]:
     return record
 
 
-# ---- the table ----
+# ---- the document and its table ----
+
+def document(rows: list[dict[str, Any]], *, batches: list[int], warmup: int, steps: int, not_installed: list[str],
+             command: str, accuracy: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The benchmark's JSON (kind "cnn_backends"): where, with what, and one row per variant."""
+    doc: dict[str, Any] = {
+        "kind": "cnn_backends", "created": now_iso(), "host": host_info(), "versions": package_versions(),
+        "command": command, "model": "standard", "input_shape": list(INPUT_SHAPE), "classes": CLASSES,
+        "batches": batches, "warmup": warmup, "steps": steps, "not_installed": not_installed, "variants": rows,
+    }
+    if accuracy is not None:
+        doc["accuracy_check"] = accuracy
+    return doc
+
 
 def markdown(doc: dict[str, Any]) -> str:
     from hsbench.report.backends import backends_table
@@ -196,16 +213,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cnn_backends: {v.label}: "
               + (rec.get("error") or ", ".join(f"batch {b} {r['train_step_seconds']:.3f} s/step"
                                               for b, r in rec["batches"].items())), file=sys.stderr, flush=True)
-    doc: dict[str, Any] = {
-        "kind": "cnn_backends", "created": now_iso(), "host": host_info(), "versions": package_versions(),
-        "command": " ".join(["python -m hsbench.benchmarks.cnn_backends", *(argv or sys.argv[1:])]),
-        "model": "standard", "input_shape": list(INPUT_SHAPE), "classes": CLASSES, "batches": batches,
-        "warmup": args.warmup, "steps": args.steps, "not_installed": missing, "variants": rows,
-    }
+    accuracy = None
     if args.accuracy_data:
         print("cnn_backends: bf16 vs float32 training check ...", file=sys.stderr, flush=True)
-        doc["accuracy_check"] = accuracy_check(args.accuracy_data, Path("runs") / "bench_cnn_backends",
-                                               args.accuracy_epochs)
+        accuracy = accuracy_check(args.accuracy_data, Path("runs") / "bench_cnn_backends", args.accuracy_epochs)
+    doc = document(rows, batches=batches, warmup=args.warmup, steps=args.steps, not_installed=missing,
+                   command=" ".join(["python -m hsbench.benchmarks.cnn_backends", *(argv or sys.argv[1:])]),
+                   accuracy=accuracy)
     write_json(args.out / "cnn_backends.json", doc)
     write_text(args.out / "cnn_backends.md", markdown(doc))
     print(markdown(doc))

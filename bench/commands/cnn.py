@@ -29,8 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--protocol", choices=tuple(PROTOCOLS), default="seed",
                    help="training protocol (default: %(default)s)")
     p.add_argument("--model", default="standard", help="model name (default: %(default)s)")
-    p.add_argument("--backend", choices=BACKENDS, default=None,
-                   help="Keras backend (default: $KERAS_BACKEND, else tensorflow)")
+    p.add_argument("--backend", metavar="{" + ",".join(BACKENDS) + "}", default=None,
+                   help="Keras backend (default: $KERAS_BACKEND, else tensorflow, the fastest on CPU: "
+                        "python -m hsbench.benchmarks.cnn_backends); one not installed exits 2 saying how to "
+                        "install it")
     p.add_argument("--epochs", type=int, help="epochs (seed: 600, modern: 100, an upper bound)")
     p.add_argument("--batch-size", type=int, help="global batch size (seed: 50, modern: 128)")
     p.add_argument("--lr", type=float, help="learning rate (seed: 1.0, modern: 1e-3)")

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hsbench.cnn.config import DEFAULT_BACKEND
 from hsbench.errors import InputError
 from hsbench.report.fmt import NA, NOT_RECORDED, fmt_pct, table
 
@@ -66,7 +67,7 @@ def backends_table(doc: dict[str, Any]) -> list[str]:
         cells = [v.get("label", NOT_RECORDED), NA if onednn is None else ("on" if onednn else "off"),
                  str(flags.get("mixed_precision", v.get("precision", NOT_RECORDED))), _threads(flags)]
         if v.get("error"):
-            rows.append([*cells, *[f"failed: {v['error']}"] + [NA] * (len(batches) + 1)])
+            rows.append([*cells, *[f"failed: {v['error']}"] + [NA] * (len(batches) + 2)])
             continue
         per = v.get("batches") or {}
         cells += [_seconds((per.get(b) or {}).get("train_step_seconds")) for b in batches]
@@ -74,10 +75,19 @@ def backends_table(doc: dict[str, Any]) -> list[str]:
         cells.append(f"{inf:,.0f}" if isinstance(inf, (int, float)) else NOT_RECORDED)
         step = (per.get(last) or {}).get("train_step_seconds") if last else None
         cells.append(f"{step / fastest:.2f}x" if fastest and isinstance(step, (int, float)) else NA)
+        busy = (per.get(last) or {}).get("train_cores_busy") if last else None
+        cells.append(f"{busy:.2f}" if isinstance(busy, (int, float)) else NOT_RECORDED)
         rows.append(cells)
     out += table(["variant", "oneDNN", "precision", "threads intra / inter",
                   *[f"train s/step, batch {b}" for b in batches], f"inference samples/s, batch {last}",
-                  f"step time / fastest (batch {last})"], rows, "llll" + "r" * (len(batches) + 2))
+                  f"step time / fastest (batch {last})", f"cores busy in a train step (batch {last})"],
+                 rows, "llll" + "r" * (len(batches) + 3))
+    if fastest is not None:
+        best = next(v for v in ok if v["batches"][last]["train_step_seconds"] == fastest)
+        default = "hsbench's default backend, " + DEFAULT_BACKEND
+        same = best.get("backend") == DEFAULT_BACKEND
+        out += ["", f"Fastest train step (batch {last}): {best.get('label')}, "
+                + (f"the backend of {default}." if same else f"not {default}: the default does not fit this machine.")]
     if doc.get("not_installed"):
         out += ["", f"Not installed here, so not measured: {', '.join(doc['not_installed'])}."]
     check = doc.get("accuracy_check")

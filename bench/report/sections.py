@@ -235,16 +235,16 @@ def time_section(g: DatasetGroup) -> list[str]:
         d = r.d
         flags = d.get("backend_flags")
         rows.append([
-            r.label, f"{d.get('backend', NOT_RECORDED)}: {describe_flags(flags) if flags else NOT_RECORDED}",
-            f"{d.get('epochs_run', NOT_RECORDED)} / {d.get('epochs', NOT_RECORDED)}",
+            r.label, f"{d.get('epochs_run', NOT_RECORDED)} / {d.get('epochs', NOT_RECORDED)}",
             str(d.get("batch_size", NOT_RECORDED)), fmt_seconds(d.get("train_seconds")),
             fmt_seconds(d.get("seconds_per_epoch")), fmt_rate(d.get("train_samples_per_second")),
             fmt_seconds(d.get("inference_seconds")), fmt_rate(d.get("inference_samples_per_second")),
+            f"{d.get('backend', NOT_RECORDED)}: {describe_flags(flags) if flags else NOT_RECORDED}",
         ])
     if not rows:
         rows.append([NOT_RUN] * 9)
-    out += table(["run", "backend flags", "epochs run / budget", "batch", "train (s)", "s / epoch", "train samples/s",
-                  "inference (s)", "inference samples/s"], rows, "llrrrrrrr")
+    out += table(["run", "epochs run / budget", "batch", "train (s)", "s / epoch", "train samples/s",
+                  "inference (s)", "inference samples/s", "backend flags"], rows, "lrrrrrrrl")
     return out
 
 
