@@ -38,7 +38,7 @@ def backend_flags() -> dict[str, Any]:
     Keys: backend, onednn (TensorFlow: whether oneDNN is really on; None on other backends),
     onednn_setting (the variable's value and who set it), intra_op_threads / inter_op_threads
     (the pools' sizes; TensorFlow's 0 means "one per core" and is resolved here to the core count),
-    mixed_precision (the Keras dtype policy).
+    mixed_precision (the Keras dtype policy). The training adds jit_compile once the model is compiled.
     """
     import keras
 
@@ -103,4 +103,6 @@ def describe(flags: dict[str, Any]) -> str:
     if intra is not None:
         parts.append(f"threads {intra} intra" + (f" / {inter} inter" if inter is not None else ""))
     parts.append(str(flags.get("mixed_precision", "float32")))
+    if flags.get("jit_compile") is not None:
+        parts.append("XLA" if flags["jit_compile"] else "no XLA")
     return ", ".join(parts)

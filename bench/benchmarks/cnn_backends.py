@@ -49,6 +49,7 @@ class Variant:
     precision: str = "float32"
     intra: int = 0
     inter: int = 0
+    jit_compile: bool | str = "auto"  # Keras' default: XLA where every layer supports it (TensorFlow too)
 
 
 def variants(backends: list[str], tf_threads: list[tuple[int, int]]) -> list[Variant]:
@@ -61,6 +62,9 @@ def variants(backends: list[str], tf_threads: list[tuple[int, int]]) -> list[Var
                 out.append(Variant(f"TensorFlow, oneDNN off{bf16}", backend, {"TF_ENABLE_ONEDNN_OPTS": "0"}, precision))
             else:
                 out.append(Variant(f"{'JAX' if backend == 'jax' else 'PyTorch'}{bf16}", backend, {}, precision))
+    if "tensorflow" in backends:  # Keras compiles TensorFlow steps with XLA by default; the graph without it
+        out.append(Variant("TensorFlow, oneDNN on, no XLA", "tensorflow", {"TF_ENABLE_ONEDNN_OPTS": "1"},
+                           jit_compile=False))
     for intra, inter in tf_threads:
         out.append(Variant(f"TensorFlow, oneDNN on, threads {intra} intra / {inter} inter", "tensorflow",
                            {"TF_ENABLE_ONEDNN_OPTS": "1"}, "float32", intra, inter))
@@ -88,7 +92,8 @@ def measure(variant: Variant, batches: list[int], warmup: int, steps: int) -> di
     keras.utils.set_random_seed(0)
     model = build_model("standard", INPUT_SHAPE, CLASSES)
     modern = PROTOCOLS["modern"]
-    model.compile(optimizer=make_optimizer(modern), loss=modern.loss, metrics=["accuracy"])
+    model.compile(optimizer=make_optimizer(modern), loss=modern.loss, metrics=["accuracy"],
+                  jit_compile=variant.jit_compile)
     rng = np.random.default_rng(0)
     cpu0, results = time.process_time(), {}
     for batch in batches:
@@ -103,8 +108,8 @@ def measure(variant: Variant, batches: list[int], warmup: int, steps: int) -> di
             "predict_step_seconds": float(np.median(predict)),
             "inference_samples_per_second": batch / float(np.median(predict)),
         }
-    return {"flags": backend_flags(), "batches": results, "cpu_seconds": time.process_time() - cpu0,
-            "params": model.count_params()}
+    return {"flags": {**backend_flags(), "jit_compile": bool(model.jit_compile)}, "batches": results,
+            "cpu_seconds": time.process_time() - cpu0, "params": model.count_params()}
 
 
 def _timed(step: Any, warmup: int, steps: int) -> tuple[list[float], float]:
