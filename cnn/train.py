@@ -201,7 +201,7 @@ def train(
             raise InputError(f"{wf.path}: model {config.model} does not fit windows {input_shape}: {exc}") from None
         model.compile(optimizer=make_optimizer(config), loss=config.loss, metrics=["accuracy"])
         initial_epoch = 0
-    flags["jit_compile"] = bool(model.jit_compile)  # Keras' "auto": XLA-compiled steps where every layer allows
+    flags["jit_compile"] = bool(model.jit_compile)  # Keras' "auto": XLA on JAX, not for TensorFlow on CPU only
     if launch.writer:
         out.mkdir(parents=True, exist_ok=True)  # first write: every input check has passed
     log(f"model {config.model}: {model.count_params():,} parameters, input {input_shape}, {len(classes)} classes; "
