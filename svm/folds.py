@@ -114,8 +114,9 @@ def buffer_exclusion(coords: np.ndarray, folds: np.ndarray, n_folds: int, buffer
     tree = cKDTree(coords)
     for f in range(n_folds):
         held = np.flatnonzero(folds == f)
+        if len(held) == 0:
+            continue
         near = tree.query_ball_point(coords[held], r=buffer, p=np.inf)
-        hit = np.unique(np.concatenate([np.asarray(lst, dtype=np.int64) for lst in near])) if len(held) else []
-        exclude[f, hit] = True
+        exclude[f, np.unique(np.concatenate([np.asarray(lst, dtype=np.int64) for lst in near]))] = True
         exclude[f, held] = False  # held-out rows are not training rows of their own fold
     return exclude

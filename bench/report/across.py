@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from hsbench.report.derive import cell_minutes, find_cell, speedup
+from hsbench.report.derive import cell_minutes, find_cell, resumed, speedup
 from hsbench.report.fmt import (
     NA,
     NOT_RECORDED,
@@ -20,7 +20,6 @@ from hsbench.report.fmt import (
     fmt_seconds,
     fmt_stat,
     get,
-    is_num,
     table,
 )
 from hsbench.report.group import CATEGORIES, CATEGORY_TITLE, DatasetGroup, Run
@@ -137,17 +136,12 @@ def _grid(study: Study) -> list[str]:
                 if not found:
                     row.append(NOT_RUN)
                     continue
-                minutes = [cell_minutes(x) for x in found]
-                mean_min = sum(x for x in minutes if is_num(x)) / max(1, sum(is_num(x) for x in minutes))
+                minutes = [m for m in (cell_minutes(x) for x in found) if m is not None]
                 row.append(f"{fmt_stat([x.get('mean_accuracy') for x in found], fmt_pct, len(runs))} "
-                           f"({fmt_minutes(mean_min if any(is_num(x) for x in minutes) else None)})")
+                           f"({fmt_minutes(sum(minutes) / len(minutes) if minutes else None)})")
             rows.append(row)
         out += [*table(["gamma \\ C", *[fmt_num(c) for c in cs]], rows), ""]
     return out[:-1]
-
-
-def _resumed(d: dict) -> bool:
-    return bool(d.get("resumed_tasks")) or bool(d.get("resumed_from"))
 
 
 def _speedups(study: Study, label: str) -> tuple[list, list]:
@@ -158,7 +152,7 @@ def _speedups(study: Study, label: str) -> tuple[list, list]:
         if run is None:
             continue
         ref, s, e = speedup(g, run)
-        if _resumed(run.d) or (ref is not None and _resumed(ref.d)):
+        if resumed(run.d) or (ref is not None and resumed(ref.d)):
             continue
         s_all.append(s)
         e_all.append(e)
@@ -175,7 +169,7 @@ def _time(study: Study) -> list[str]:
         if not runs:
             rows.append([title, NOT_RUN] + [NOT_RUN] * 5)
             continue
-        whole = [r.d.get("wall_seconds") for r in runs if not _resumed(r.d)]
+        whole = [r.d.get("wall_seconds") for r in runs if not resumed(r.d)]
         s, e = _speedups(study, label)
         rows.append([title, label, ", ".join(sorted({str(r.d.get("ranks")) for r in runs})), str(len(runs)),
                      fmt_stat(whole, fmt_seconds, len(runs)), fmt_stat(s, fmt_ratio, len(runs), missing=NA),
@@ -183,7 +177,8 @@ def _time(study: Study) -> list[str]:
     cnn = [(label, runs) for _, label, runs in _rows_by_category(study, (("cnn", CATEGORY_TITLE["cnn"]),)) if runs]
     for label, runs in cnn:
         rows.append([CATEGORY_TITLE["cnn"], label, NA, str(len(runs)),
-                     fmt_stat([r.d.get("wall_seconds") for r in runs if not _resumed(r.d)], fmt_seconds, len(runs)),
+                     fmt_stat([r.d.get("wall_seconds") for r in runs if not resumed(r.d)], fmt_seconds,
+                              len(runs)),
                      NA, NA])
     if not cnn:
         rows.append([CATEGORY_TITLE["cnn"], NOT_RUN] + [NOT_RUN] * 5)

@@ -15,6 +15,7 @@ from hsbench.significance import McNemar, mcnemar
 class Selection:
     what: str  # what the model was selected on, in words
     accuracy: float | None  # the selection accuracy (fraction), None where it does not apply
+    scheme: str  # the short form: "10-fold spatial CV", "spatial validation", ...
 
 
 def selection_of(run: Run) -> Selection:
@@ -23,14 +24,13 @@ def selection_of(run: Run) -> Selection:
     if run.category != "cnn":
         kind = d.get("folds_kind")
         scheme = f"{d.get('n_folds', NOT_RECORDED)}-fold {kind + ' ' if kind else ''}CV"
-        if kind == "spatial":
-            scheme += f", buffer {d.get('cv_buffer', NOT_RECORDED)} px"
+        buffer = f", buffer {d.get('cv_buffer', NOT_RECORDED)} px" if kind == "spatial" else ""
         best = d.get("best") or {}
-        return Selection(f"{scheme}, best cell", best.get("mean_accuracy"))
+        return Selection(f"{scheme}{buffer}, best cell", best.get("mean_accuracy"), scheme)
     if d.get("selection_on_test"):
-        return Selection("the test set (seed protocol)", None)
+        return Selection("the test set (seed protocol)", None, "test set")
     rows = d.get("history_rows") or []
-    at_best = next((r for r in rows if r.get("epoch") == d.get("best_epoch")), {})
+    at_best: dict = next((r for r in rows if r.get("epoch") == d.get("best_epoch")), {})
     val = d.get("validation") or {}
     what = "validation"
     if val:
@@ -38,7 +38,8 @@ def selection_of(run: Run) -> Selection:
         if val.get("kind") == "spatial":
             what += f", buffer {val.get('buffer', NOT_RECORDED)} px ({val.get('buffer_dropped', NOT_RECORDED)} " \
                     "fitted px left out)"
-    return Selection(f"{what}, epoch {d.get('best_epoch', NOT_RECORDED)}", at_best.get("val_accuracy"))
+    scheme = f"{val['kind']} validation" if val.get("kind") else "validation"
+    return Selection(f"{what}, epoch {d.get('best_epoch', NOT_RECORDED)}", at_best.get("val_accuracy"), scheme)
 
 
 def gap(run: Run) -> float | None:
@@ -103,4 +104,4 @@ def verdict(pair: Pair) -> str:
 
 
 def fmt_gap(x: float | None) -> str:
-    return f"{100 * x:.2f}" if is_num(x) else NA
+    return f"{100 * x:.2f}" if x is not None and is_num(x) else NA

@@ -3,7 +3,10 @@ selection gaps and McNemar results across seeds. Pure functions of the dataset g
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hsbench.report.compare import Pair, fmt_gap, fmt_p, gap, pairs, selection_of, verdict
+from hsbench.report.derive import resumed
 from hsbench.report.fmt import NA, NOT_RUN, fmt_kappa, fmt_pct, fmt_seconds, fmt_stat, get, is_num, table
 from hsbench.report.group import DatasetGroup
 from hsbench.report.study import Method, Study, method_of, methods_of
@@ -30,7 +33,7 @@ def _wall(study: Study, method: Method, n: int) -> str:
     by_ranks: dict[int, list] = {}
     for g in study.datasets:
         for r in g.runs:
-            if method_of(r).key == method.key and not _resumed(r.d):
+            if method_of(r).key == method.key and not resumed(r.d):
                 ranks = 0 if r.category == "cnn" else int(r.d.get("ranks", 1) or 1)
                 by_ranks.setdefault(ranks, []).append(r.d.get("wall_seconds"))
     if not by_ranks:
@@ -40,10 +43,6 @@ def _wall(study: Study, method: Method, n: int) -> str:
         text = fmt_stat(by_ranks[ranks], fmt_seconds, n)
         parts.append(text if ranks == 0 else f"{text} on {ranks} rank{'s' if ranks > 1 else ''}")
     return "; ".join(parts)
-
-
-def _resumed(d: dict) -> bool:
-    return bool(d.get("resumed_tasks")) or bool(d.get("resumed_from"))
 
 
 def _record(results: list[Pair | None], one_seed: bool) -> str:
@@ -56,7 +55,8 @@ def _record(results: list[Pair | None], one_seed: bool) -> str:
     if one_seed and len(tests) == 1:
         t = tests[0]
         word = {"A": "won", "B": "lost", "tie": "tied"}[t.better]
-        return f"{word} (b={t.b}, c={t.c}, p {fmt_p(t.p) if fmt_p(t.p).startswith('<') else '= ' + fmt_p(t.p)})"
+        p = fmt_p(t.p)
+        return f"{word} (b={t.b}, c={t.c}, p {p if p.startswith('<') else '= ' + p})"
     won = sum(t.better == "A" for t in tests)
     lost = sum(t.better == "B" for t in tests)
     tied = len(tests) - won - lost
@@ -73,8 +73,7 @@ def _pair_across(study: Study, a: Method, b: Method) -> list[Pair | None]:
             if (p.a.key, p.b.key) == (a.key, b.key):
                 found = p
             elif (p.a.key, p.b.key) == (b.key, a.key):
-                t = p.test
-                flipped = None if t is None else type(t)(t.c, t.b, t.p, t.method)
+                flipped = None if p.test is None else replace(p.test, b=p.test.c, c=p.test.b)
                 found = Pair(a, b, flipped, p.why_not)
         out.append(found)
     return out
@@ -90,13 +89,13 @@ def verdict_section(studies: list[Study]) -> list[str]:
             runs = [r for r in reps if r is not None]
             others = [o for o, _ in methods if o.family != m.family]
             record = "; ".join(f"vs {o.name}: {_record(_pair_across(study, m, o), study.n == 1)}" for o in others)
-            sels = {selection_of(r).what.split(",")[0] for r in runs}
+            sels = {selection_of(r).scheme for r in runs}
             rows.append([
                 m.name, str(len(runs)),
                 fmt_stat([get(r.d, "test", "oa") for r in runs], fmt_pct, len(runs)),
                 fmt_stat([selection_of(r).accuracy for r in runs], fmt_pct, len(runs), missing=NA)
                 + f" ({', '.join(sorted(sels))})",
-                fmt_stat([gap(r) for r in runs], _pts, len(runs), missing=NA),
+                fmt_stat([gap(r) for r in runs], fmt_gap, len(runs), missing=NA),
                 fmt_stat([get(r.d, "test", "aa") for r in runs], fmt_pct, len(runs)),
                 fmt_stat([get(r.d, "test", "kappa") for r in runs], fmt_kappa, len(runs)),
                 _wall(study, m, len(runs)),
@@ -107,10 +106,6 @@ def verdict_section(studies: list[Study]) -> list[str]:
         out += table(["method", "seeds", "test OA", "selection accuracy (selected on)", "gap", "AA", "kappa",
                       "wall (s)", "McNemar vs the other family"], rows, "lrrlrrrll")
     return out
-
-
-def _pts(x: float) -> str:
-    return f"{100 * x:.2f}"
 
 
 def selection_section(g: DatasetGroup) -> list[str]:
@@ -144,9 +139,9 @@ def across_selection(study: Study) -> list[str]:
     rows = []
     for m, reps in study.methods():
         runs = [r for r in reps if r is not None]
-        rows.append([m.name, "; ".join(sorted({selection_of(r).what.split(",")[0] for r in runs})),
+        rows.append([m.name, "; ".join(sorted({selection_of(r).scheme for r in runs})),
                      *[fmt_gap(gap(r)) if r is not None else NOT_RUN for r in reps],
-                     fmt_stat([gap(r) for r in runs], _pts, len(runs), missing=NA)])
+                     fmt_stat([gap(r) for r in runs], fmt_gap, len(runs), missing=NA)])
     out += table(["method", "selected on", *[f"seed {s}" for s in seeds], "mean ± std"], rows or [
         [NOT_RUN] * (3 + len(seeds))], "ll" + "r" * (len(seeds) + 1))
     out += ["", "### McNemar's test, every seed", "",
