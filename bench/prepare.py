@@ -24,6 +24,7 @@ from sklearn.datasets import dump_svmlight_file
 from hsbench import atomic
 from hsbench.errors import InputError
 from hsbench.features import make_features, parse_features
+from hsbench.paths import check_output_dir
 from hsbench.provenance import command_line, now_iso, package_versions, sha256_file
 from hsbench.scenes import Scene
 from hsbench.split import Split, check_split_args, make_split
@@ -146,8 +147,7 @@ def _write_windows(path: Path, scene: Scene, split: Split) -> None:
 
 
 def _check_out_dir(out: Path, fingerprint: dict, force: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: exists and is not a directory")
+    check_output_dir(out)
     if force or not out.is_dir():
         return
     manifest = out / MANIFEST

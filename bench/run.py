@@ -25,6 +25,7 @@ from pathlib import Path
 
 from hsbench import atomic
 from hsbench.errors import InputError
+from hsbench.paths import check_output_dir
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,8 @@ def stages(cfg: RunConfig) -> list[Stage]:
 
 def run(cfg: RunConfig) -> Path:
     """Run every stage not yet done, then the report; return the report path."""
+    check_output_dir(cfg.results, "--results")
+    check_output_dir(cfg.work, "--work")
     todo = stages(cfg)
     t_all = time.perf_counter()
     done = _Done(cfg.work / ".hsbench-run-done.json")
