@@ -34,7 +34,7 @@ def test_probes_leave_nothing_behind(tmp_path):
 
 
 def test_grid_refuses_an_unwritable_out(tmp_path, cli):
-    train, test = train_test_files(tmp_path, n=60)
+    train, _ = train_test_files(tmp_path, n=60)
     err = _one_line_exit_2(cli, "grid", "--train", train, "--gamma", "1", "--C", "1", "--folds", "2",
                            "--out", "/proc/x/g.json")
     assert "--out /proc/x/g.json: cannot write there" in err
