@@ -129,7 +129,7 @@ def dataset_record(scene: Scene, split: Split, features: str, n_features: int) -
     return {
         "kind": "dataset",
         "scene": {"name": scene.name, "shape": list(scene.shape), "source": scene.source,
-                  "citation": scene.citation},
+                  "citation": scene.citation, "files": scene.files},
         "class_names": {str(c): scene.class_names[c] for c in used},
         "split": split.meta(),
         "features": features,

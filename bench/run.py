@@ -41,6 +41,7 @@ class RunConfig:
     cnn_epochs: int | None = None
     cnn_backend: str = "tensorflow"
     skip: tuple[str, ...] = ()
+    offline: bool = False  # prepare may not download a named scene
 
     @property
     def scene_name(self) -> str:
@@ -88,6 +89,8 @@ def find_mpiexec() -> str:
 def stages(cfg: RunConfig) -> list[Stage]:
     hs, data, out = hsbench_argv(), cfg.data_dir, cfg.out_dir
     source = ["--cube", cfg.cube, "--gt", cfg.gt] if cfg.cube else ["--scene", cfg.scene]
+    if cfg.offline:
+        source.append("--offline")
     prep = [*hs, "prepare", *source, "--split", cfg.split, "--train-fraction", str(cfg.train_fraction), "--seed", str(cfg.seed), "--out", str(data)]
     result = [Stage("prepare", prep, data / "manifest.json")]
     for grid in cfg.grids:
