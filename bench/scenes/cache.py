@@ -28,7 +28,7 @@ from hsbench import atomic
 from hsbench.errors import InputError
 from hsbench.provenance import sha256_file
 from hsbench.scenes.download import DownloadError, download
-from hsbench.scenes.registry import FileSpec, SceneSpec
+from hsbench.scenes.spec import FileSpec, SceneSpec
 
 ENV_DATA = "HSBENCH_DATA"
 ENV_MIRROR = "HSBENCH_MIRROR"

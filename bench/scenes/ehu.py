@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from hsbench.scenes import Scene, check_scene
-from hsbench.scenes.registry import FileSpec, SceneSpec
+from hsbench.scenes.spec import FileSpec, SceneSpec
 
 HOMEPAGE = "https://www.ehu.eus/ccwintco/index.php/Hyperspectral_Remote_Sensing_Scenes"
 EHU = "Graña, Veganzones, Ayerdi. Hyperspectral Remote Sensing Scenes. GIC, UPV/EHU. " + HOMEPAGE

@@ -27,7 +27,7 @@ import numpy as np
 from hsbench.errors import InputError
 from hsbench.provenance import sha256_file
 from hsbench.scenes import Scene, check_scene
-from hsbench.scenes.registry import FileSpec, SceneSpec
+from hsbench.scenes.spec import FileSpec, SceneSpec
 
 CITATION = (
     "Baumgardner, Biehl, Landgrebe (2015). 220 Band AVIRIS Hyperspectral Image Data Set: "

@@ -51,7 +51,7 @@ from hsbench.atomic import atomic_path
 from hsbench.errors import InputError
 from hsbench.scenes import Scene, check_scene
 from hsbench.scenes.indian_pines import CITATION
-from hsbench.scenes.registry import FileSpec, SceneSpec
+from hsbench.scenes.spec import FileSpec, SceneSpec
 
 ARCHIVE = FileSpec("10_4231_R7RX991C.zip", "https://purr.purdue.edu/publications/1947/serve/1?render=archive",
                    "archive")

@@ -12,65 +12,24 @@ entries and a `load(spec, offline=...)`:
 * `indian_pines_full`: the full 58-class NS-line flightline from the Purdue
   University Research Repository archive (doi:10.4231/R7RX991C).
 
-This module imports no reader (scipy, h5py, tifffile), so the CLI can list the
-names cheaply.
+The entries are `hsbench.scenes.spec` dataclasses. This module imports no
+reader (scipy, h5py, tifffile), so the CLI can list the names cheaply.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from hsbench.errors import InputError
+from hsbench.scenes.spec import FileSpec, SceneSpec
+
+__all__ = ["SCENES", "FileSpec", "SceneSpec", "get_spec", "load_named", "published_mismatches"]
 
 if TYPE_CHECKING:
     from hsbench.scenes import Scene
-
-
-@dataclass(frozen=True)
-class FileSpec:
-    """One downloadable file of a scene."""
-
-    name: str  # file name in the cache (and under a mirror, see cache.file_url)
-    url: str
-    role: str  # "cube", "gt" or "archive"
-    sha256: str | None = None  # pinned; None: recorded at first download, verified after
-    size: int | None = None  # bytes, where known
-    var: str | None = None  # MATLAB variable holding the array
-
-
-@dataclass(frozen=True)
-class SceneSpec:
-    """A named scene: where its files come from and what the source publishes about it."""
-
-    name: str
-    title: str
-    family: str  # module hsbench.scenes.<family> with load(spec, offline=...)
-    files: tuple[FileSpec, ...]
-    shape: tuple[int, int, int]  # published (height, width, bands)
-    classes: int  # published number of classes
-    class_names: Mapping[int, str]  # class id -> name ({} when the names come with the data)
-    counts: Mapping[str, int]  # published labelled pixels per class name (may cover only some classes)
-    citation: str
-    licence: str
-    homepage: str
-    counts_source: str = ""  # where `counts` come from, when not the homepage
-    members: Mapping[str, str] = field(default_factory=dict)  # role -> file name inside an archive
-    notes: str = ""
-
-    @property
-    def labelled(self) -> int:
-        """Published labelled pixels (the sum of `counts`)."""
-        return sum(self.counts.values())
-
-    def file(self, role: str) -> FileSpec:
-        for f in self.files:
-            if f.role == role:
-                return f
-        raise KeyError(f"scene {self.name} has no {role} file")
 
 
 def _specs() -> dict[str, SceneSpec]:
