@@ -38,18 +38,19 @@ def labelled_scene(shape: tuple[int, int, int], counts: Mapping[int, int], seed:
     """
     h, w, b = shape
     rng = np.random.default_rng(seed)
-    gt = np.zeros(h * w, np.uint8 if max(counts) < 256 else np.uint16)
+    flat = np.zeros(h * w, np.uint8 if max(counts) < 256 else np.uint16)
     places = rng.permutation(h * w)
     start = 0
     for cid, n in counts.items():
-        gt[places[start : start + n]] = cid
+        flat[places[start : start + n]] = cid
         start += n
     if start > h * w:
         raise ValueError(f"{start} labelled pixels do not fit in {h} x {w}")
-    gt = gt.reshape(h, w)
-    means = rng.integers(500, 4000, size=(int(max(counts)) + 1, b)).astype(dtype)
+    gt = flat.reshape(h, w)
+    means: np.ndarray = rng.integers(500, 4000, size=(int(max(counts)) + 1, b)).astype(dtype)
     cube = means[gt]
-    cube += rng.integers(0, 200, size=cube.shape, dtype=dtype)  # noise, in place (one cube in memory)
+    for r in range(0, h, 64):  # noise a block of rows at a time: one cube in memory
+        cube[r : r + 64] += rng.integers(0, 200, size=cube[r : r + 64].shape, dtype=dtype)
     return cube, gt
 
 
@@ -102,7 +103,7 @@ def purr_archive(path: Path, cube_tif: Path, gt_tif: Path, legend: str | None,
     top = "10_4231_R7RX991C"
     with zipfile.ZipFile(path, "w", compression) as outer:
         with outer.open(f"{top}/bundle.zip", "w", force_zip64=True) as raw, \
-                zipfile.ZipFile(raw, "w", compression) as bundle:  # type: ignore[arg-type]
+                zipfile.ZipFile(raw, "w", compression) as bundle:
             bundle.write(cube_tif, f"aviris_hyperspectral_data/{MEMBERS['cube']}")
             bundle.writestr("aviris_hyperspectral_data/README.txt", "synthetic stand-in for the Purdue bundle\n")
         buf = io.BytesIO()
