@@ -105,10 +105,6 @@ def check_finished(data_dir: Path) -> None:
                          "(an interrupted hsbench prepare?); run hsbench prepare again")
 
 
-# what a results file copies from dataset.json (everything but the coordinates)
-SUMMARY_KEYS = ("scene", "split", "features", "class_names", "counts")
-
-
 def read_dataset_json(path: Path | None) -> dict:
     """A prepared dataset's description, checked before any work ({} when there is none)."""
     if path is None:
@@ -120,10 +116,6 @@ def read_dataset_json(path: Path | None) -> dict:
     if not isinstance(meta, dict) or meta.get("kind") != "dataset":
         raise InputError(f"{path}: not an hsbench dataset.json (kind 'dataset' expected)")
     return meta
-
-
-def dataset_summary(meta: dict) -> dict:
-    return {k: meta[k] for k in SUMMARY_KEYS if k in meta}
 
 
 def dataset_record(scene: Scene, split: Split, features: str, n_features: int) -> dict:

@@ -3,10 +3,12 @@
 prepare -> serial SVM grid -> parallel SVM grid (mpiexec) -> CNN -> report.
 
 Each stage is a separate `hsbench` process (the parallel grid under
-`mpiexec`), so MPI and the Keras backend start clean. A stage whose results
-file exists is skipped; an interrupted stage is re-run with `--resume`, which
-picks up its journal or checkpoint. Killing `hsbench run` and starting it
-again with the same arguments therefore continues where it stopped.
+`mpiexec`), so MPI and the Keras backend start clean. A stage is skipped when
+this checkout's `hsbench run` finished it with the same command line (so
+`--cnn-epochs 200` after a finished run trains again); an interrupted stage is
+re-run with `--resume`, which picks up its journal or checkpoint. Killing
+`hsbench run` and starting it again with the same arguments therefore
+continues where it stopped.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ class RunConfig:
     cnn_protocol: str = "modern"
     cnn_epochs: int | None = None
     cnn_backend: str = "tensorflow"
-    skip: tuple[str, ...] = ()
     offline: bool = False  # prepare may not download a named scene
 
     @property
@@ -68,9 +69,22 @@ class RunConfig:
 
 @dataclass(frozen=True)
 class Stage:
+    """One `hsbench` subcommand: `args` after `hsbench`, run on `ranks` MPI ranks (1: no mpiexec)."""
+
     name: str
-    argv: list[str]
-    output: Path | None  # the stage is done when this file exists
+    args: list[str]
+    output: Path  # the stage is done when this exists and the record says it was made by `args`
+    ranks: int = 1
+    resume: bool = False  # append --resume: an earlier run of this stage left a checkpoint
+
+    @property
+    def identity(self) -> str:
+        return json.dumps({"args": self.args, "ranks": self.ranks})
+
+    def argv(self) -> list[str]:
+        """The command line; mpiexec is looked up only now, so a finished MPI stage never needs it."""
+        argv = hsbench_argv() + self.args + (["--resume"] if self.resume else [])
+        return [find_mpiexec(), "-n", str(self.ranks), *argv] if self.ranks > 1 else argv
 
 
 def hsbench_argv() -> list[str]:
@@ -87,29 +101,30 @@ def find_mpiexec() -> str:
 
 
 def stages(cfg: RunConfig) -> list[Stage]:
-    hs, data, out = hsbench_argv(), cfg.data_dir, cfg.out_dir
-    source = ["--cube", cfg.cube, "--gt", cfg.gt] if cfg.cube else ["--scene", cfg.scene]
+    data, out = cfg.data_dir, cfg.out_dir
+    source = ["--cube", cfg.cube, "--gt", cfg.gt] if cfg.cube and cfg.gt else ["--scene", cfg.scene]
     if cfg.offline:
         source.append("--offline")
-    prep = [*hs, "prepare", *source, "--split", cfg.split, "--train-fraction", str(cfg.train_fraction), "--seed", str(cfg.seed), "--out", str(data)]
+    prep = ["prepare", *source, "--split", cfg.split, "--train-fraction", str(cfg.train_fraction),
+            "--seed", str(cfg.seed), "--out", str(data)]
     result = [Stage("prepare", prep, data / "manifest.json")]
     for grid in cfg.grids:
         grid_args = ["grid", "--data", str(data), "--grid", grid, "--resume"]
-        result.append(Stage(f"svm {grid} grid, 1 rank (serial)", hs + grid_args + [
-            "--out", str(out / f"svm_{grid}_serial.json")], out / f"svm_{grid}_serial.json"))
+        serial = out / f"svm_{grid}_serial.json"
+        result.append(Stage(f"svm {grid} grid, 1 rank (serial)", [*grid_args, "--out", str(serial)], serial))
         if cfg.ranks > 1:
-            name = f"svm_{grid}_mpi{cfg.ranks}.json"
-            result.append(Stage(f"svm {grid} grid, {cfg.ranks} MPI ranks",
-                                [find_mpiexec(), "-n", str(cfg.ranks), *hs, *grid_args, "--out", str(out / name)],
-                                out / name))
+            par = out / f"svm_{grid}_mpi{cfg.ranks}.json"
+            result.append(Stage(f"svm {grid} grid, {cfg.ranks} MPI ranks", [*grid_args, "--out", str(par)], par,
+                                ranks=cfg.ranks))
     cnn_dir = out / f"cnn_{cfg.cnn_protocol}_{cfg.cnn_backend}"
-    cnn = [*hs, "cnn", "--data", str(data), "--protocol", cfg.cnn_protocol, "--backend", cfg.cnn_backend, "--out", str(cnn_dir), "--progress", "epoch"]
+    cnn = ["cnn", "--data", str(data), "--protocol", cfg.cnn_protocol, "--backend", cfg.cnn_backend,
+           "--out", str(cnn_dir), "--progress", "epoch"]
     if cfg.cnn_epochs:
         cnn += ["--epochs", str(cfg.cnn_epochs)]
-    if (cnn_dir / "checkpoint" / "state.json").is_file():
-        cnn.append("--resume")  # an earlier run of this stage was interrupted after a checkpoint
-    result.append(Stage(f"cnn {cfg.cnn_protocol} ({cfg.cnn_backend})", cnn, cnn_dir / "cnn.json"))
-    return [s for s in result if not any(s.name.startswith(k) for k in cfg.skip)]
+    # an earlier run of this stage was interrupted after a checkpoint (or finished: --epochs may extend it)
+    resume = (cnn_dir / "checkpoint" / "state.json").is_file()
+    result.append(Stage(f"cnn {cfg.cnn_protocol} ({cfg.cnn_backend})", cnn, cnn_dir / "cnn.json", resume=resume))
+    return result
 
 
 def run(cfg: RunConfig) -> Path:
@@ -119,15 +134,15 @@ def run(cfg: RunConfig) -> Path:
     done = _Done(cfg.work / ".hsbench-run-done.json")
     for i, stage in enumerate(todo, 1):
         prefix = f"[{i}/{len(todo)}] {stage.name}"
-        if stage.output is not None and stage.output.exists() and (stage.name == "prepare" or done.has(stage)):
+        if stage.output.exists() and (stage.name == "prepare" or done.has(stage)):
             print(f"{prefix}: done already ({stage.output})", flush=True)
             continue
         print(f"{prefix}: running", flush=True)
         t0 = time.perf_counter()
-        returncode = _wait_for(stage.argv)
+        argv = stage.argv()
+        returncode = _wait_for(argv)
         if returncode != 0:
-            raise StageFailed(f"{stage.name} failed with exit status {returncode}: {' '.join(stage.argv)}",
-                              returncode)
+            raise StageFailed(f"{stage.name} failed with exit status {returncode}: {' '.join(argv)}", returncode)
         done.add(stage)
         print(f"{prefix}: finished in {time.perf_counter() - t0:.1f} s", flush=True)
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
@@ -142,27 +157,29 @@ def run(cfg: RunConfig) -> Path:
 
 
 class _Done:
-    """Stages that `hsbench run` itself finished in this checkout, by output path.
+    """Stages that `hsbench run` itself finished in this checkout: output path -> stage identity.
 
     A results file alone does not mark a stage done: the reference results
     committed in results/ would otherwise make `hsbench run` on a fresh clone skip
-    every stage instead of measuring this machine. The record lives beside the
+    every stage instead of measuring this machine; and a stage asked with other
+    arguments (say `--cnn-epochs 200`) must run again. The record lives beside the
     prepared data (not committed); prepare itself is done when its manifest exists.
     """
 
     def __init__(self, path: Path):
         self.path = path
         try:
-            self.outputs = set(json.loads(path.read_text())["outputs"])
-        except (OSError, ValueError, KeyError, TypeError):
-            self.outputs = set()
+            outputs = json.loads(path.read_text())["outputs"]
+            self.outputs = {str(k): str(v) for k, v in outputs.items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            self.outputs = {}
 
     def has(self, stage: Stage) -> bool:
-        return str(stage.output) in self.outputs
+        return self.outputs.get(str(stage.output)) == stage.identity
 
     def add(self, stage: Stage) -> None:
-        self.outputs.add(str(stage.output))
-        atomic.write_json(self.path, {"outputs": sorted(self.outputs)})
+        self.outputs[str(stage.output)] = stage.identity
+        atomic.write_json(self.path, {"outputs": self.outputs})
 
 
 def _wait_for(argv: list[str]) -> int:
@@ -172,7 +189,7 @@ def _wait_for(argv: list[str]) -> int:
     stage is left running on its own to race a restarted run."""
     proc = subprocess.Popen(argv)
 
-    def forward(signum, frame):
+    def forward(signum: int, frame: object) -> None:
         proc.send_signal(signum)
         raise KeyboardInterrupt
 
@@ -201,7 +218,7 @@ def summary_table(out_dir: Path) -> str:
             continue
         t = r["test"]
         secs = r.get("wall_seconds") if r["kind"] == "svm_grid" else r.get("train_seconds")
-        rows.append((str(path.relative_to(out_dir).with_suffix("")), f"{100 * t['oa']:.2f}%", f"{100 * t['aa']:.2f}%", f"{t['kappa']:.4f}",
-                     f"{secs:.1f}" if secs is not None else "-"))
+        rows.append((str(path.relative_to(out_dir).with_suffix("")), f"{100 * t['oa']:.2f}%",
+                     f"{100 * t['aa']:.2f}%", f"{t['kappa']:.4f}", f"{secs:.1f}" if secs is not None else "-"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows)

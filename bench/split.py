@@ -39,6 +39,9 @@ class Split:
     test_labels: np.ndarray
     excluded: list[int] = field(default_factory=list)
     min_class_pixels: int = 2
+    # width in pixels of the band around the training pixels whose test pixels are dropped
+    # (disjoint: window - 1, so no test window overlaps a training window; random: 0)
+    buffer: int = 0
     buffer_dropped: int = 0
     buffer_dropped_per_class: dict[int, int] = field(default_factory=dict)
     missing_train: list[int] = field(default_factory=list)
@@ -127,7 +130,9 @@ def _random_train_mask(gt: np.ndarray, use: np.ndarray, frac: float, rng: np.ran
     return train
 
 
-def _disjoint_masks(gt, use, frac, window, rng):
+def _disjoint_masks(
+    gt: np.ndarray, use: np.ndarray, frac: float, window: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, dict]:
     train = np.zeros(gt.shape, bool)
     classes = np.unique(gt[use])
     for cls in classes:
@@ -151,6 +156,7 @@ def _disjoint_masks(gt, use, frac, window, rng):
     missing_test = sorted(int(c) for c in classes if int(c) not in test_classes)
     ids, n = np.unique(gt[dropped], return_counts=True)
     extra = {
+        "buffer": window - 1,
         "buffer_dropped": int(dropped.sum()),
         "buffer_dropped_per_class": {int(i): int(k) for i, k in zip(ids, n, strict=True)},
         "missing_train": missing_train,

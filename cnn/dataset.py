@@ -51,7 +51,7 @@ class WindowDataset(keras.utils.PyDataset):
             self._order = (self.epoch, rows)
         return self._order[1]
 
-    def __getitem__(self, i: int):
+    def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         rows = self.order()[i * self.batch_size : (i + 1) * self.batch_size]
         x = self.wf.windows(self.coords[rows])
         if self.augment:
@@ -76,5 +76,5 @@ class EpochSetter(keras.callbacks.Callback):
         super().__init__()
         self.dataset = dataset
 
-    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.dataset.epoch = epoch

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import h5py
 import numpy as np
+from numpy.typing import ArrayLike
 
 from hsbench.cnn.atomic import atomic_path
 from hsbench.cnn.errors import InputError
@@ -81,10 +81,11 @@ def write_window_file(
         f.attrs["split"] = json.dumps(split, sort_keys=True)
 
 
-def _coords(path, part: str, coords, labels, shape) -> np.ndarray:
+def _coords(path: str | os.PathLike, part: str, coords: ArrayLike, labels: ArrayLike,
+            shape: tuple[int, ...]) -> np.ndarray:
     coords = np.asarray(coords, dtype=np.int64).reshape(-1, 2)
     if len(coords) != len(np.asarray(labels).reshape(-1)):
-        raise InputError(f"{path}: {part} has {len(coords)} coordinates but {len(labels)} labels")
+        raise InputError(f"{path}: {part} has {len(coords)} coordinates but {np.size(labels)} labels")
     if len(coords) and (coords.min() < 0 or (coords >= np.asarray(shape[:2])).any()):
         raise InputError(f"{path}: {part} coordinates outside the {shape[0]}x{shape[1]} cube")
     return coords
@@ -170,17 +171,6 @@ class WindowFile:
         rows = coords[:, 0, None, None] + self._offsets[None, :, None]
         cols = coords[:, 1, None, None] + self._offsets[None, None, :]
         return self._padded[rows, cols][..., None]
-
-    def batches(self, part: str, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """(windows, class ids) of `part` ("train"/"test") in file order, one batch at a time."""
-        coords, labels = self.part(part)
-        for start in range(0, len(coords), batch_size):
-            yield self.windows(coords[start : start + batch_size]), labels[start : start + batch_size]
-
-    def part(self, part: str) -> tuple[np.ndarray, np.ndarray]:
-        if part not in ("train", "test"):
-            raise ValueError(f"part must be 'train' or 'test', got {part!r}")
-        return getattr(self, f"{part}_coords"), getattr(self, f"{part}_labels")
 
 
 def _attr(f: h5py.File, name: str, default: str) -> str:

@@ -19,7 +19,7 @@ import importlib.util
 import time
 from collections import OrderedDict
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from sklearn.metrics.pairwise import rbf_kernel
@@ -109,6 +109,8 @@ def thundersvm_build() -> str | None:
         return "cpu"
     except importlib.metadata.PackageNotFoundError:
         pass
+    if spec.origin is None:
+        return "cpu"
     lib = Path(spec.origin).parent / "libthundersvm.so"
     # a CUDA build links libcudart; look for its name in the shared object
     return "gpu" if lib.is_file() and b"libcudart" in lib.read_bytes() else "cpu"
@@ -136,7 +138,7 @@ class ThunderBackend:
         self.y = y
         self.threads, self.gpu_id = threads, gpu_id
 
-    def _fit(self, X: np.ndarray, y: np.ndarray, gamma: float, C: float):
+    def _fit(self, X: np.ndarray, y: np.ndarray, gamma: float, C: float) -> Any:
         from thundersvm import SVC as ThunderSVC
 
         order = np.argsort(y, kind="stable")
@@ -144,7 +146,7 @@ class ThunderBackend:
         model.fit(np.ascontiguousarray(X[order]), y[order].astype(np.float64))
         return model
 
-    def _predict(self, model, X: np.ndarray) -> np.ndarray:
+    def _predict(self, model: Any, X: np.ndarray) -> np.ndarray:
         return np.rint(model.predict(np.ascontiguousarray(X, dtype=np.float64))).astype(np.int64)
 
     def fit_predict(self, train_idx: np.ndarray, test_idx: np.ndarray, gamma: float, C: float) -> Outcome:

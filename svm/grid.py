@@ -23,12 +23,15 @@ from sklearn.model_selection import StratifiedKFold
 
 from hsbench.svm.errors import InputError
 
-SEED_GRID = {"gamma": (2.0, 4.0, 8.0, 16.0, 32.0), "C": (1.0, 10.0, 100.0, 1000.0, 10000.0)}
-WIDE_GRID = {
+SEED_GRID: dict[str, tuple[float, ...]] = {
+    "gamma": (2.0, 4.0, 8.0, 16.0, 32.0),
+    "C": (1.0, 10.0, 100.0, 1000.0, 10000.0),
+}
+WIDE_GRID: dict[str, tuple[float, ...]] = {
     "gamma": tuple(2.0**k for k in range(-6, 5)),
     "C": tuple(10.0**k for k in range(0, 6)),
 }
-PRESETS = {"seed": SEED_GRID, "wide": WIDE_GRID}
+PRESETS: dict[str, dict[str, tuple[float, ...]]] = {"seed": SEED_GRID, "wide": WIDE_GRID}
 
 _POWER = re.compile(r"^\s*(?:(\d+(?:\.\d*)?)\^([+-]?\d+)|1e([+-]?\d+))\s*$", re.IGNORECASE)
 

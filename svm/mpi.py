@@ -28,6 +28,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from hsbench.svm.errors import InputError
+
 # Set by mpiexec / srun launchers (MPICH/Hydra, Open MPI, PMIx, Slurm PMI).
 _LAUNCHER_VARS = ("PMI_RANK", "PMI_SIZE", "PMIX_RANK", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
 
@@ -98,6 +100,28 @@ def abort_on_error(comm: Any | None, fn: Callable[[], Any]) -> Any:
     except BaseException:
         abort_all(comm)
         raise  # not reached
+
+
+class Agreement:
+    """One collective meeting of all ranks after input validation.
+
+    Each rank calls `meet()` once: with its own input error, or with None when its
+    input is good. A rank whose input was good learns of another rank's error and
+    raises it, so every rank stops together instead of waiting forever.
+    """
+
+    def __init__(self, comm: Any | None):
+        self.comm, self.done = comm, False
+
+    def meet(self, error: Exception | None = None) -> None:
+        if self.comm is None or self.done:
+            return
+        self.done = True
+        errors = self.comm.allgather(None if error is None else str(error))
+        failed = [(r, e) for r, e in enumerate(errors) if e]
+        if failed and error is None:
+            r, e = failed[0]
+            raise InputError(f"rank {r}: {e}")
 
 
 def farm(

@@ -28,11 +28,16 @@ DIE_AFTER_ENV = "HSBENCH_TEST_DIE_AFTER"
 
 @dataclass
 class SearchOutcome:
+    """What rank 0 learns: every cell, the best one, and the best cell refit on all training rows."""
+
     cells: list[dict]
     best: dict
     records: list[dict]
     resumed_tasks: int
-    wall_seconds: float
+    wall_seconds: float  # the CV grid only, all ranks; the refit is timed apart
+    refit_predictions: np.ndarray  # of `X_test` (empty without one)
+    refit_seconds: float
+    refit_predict_seconds: float
 
 
 def run_search(
@@ -44,11 +49,16 @@ def run_search(
     journal_path: str | os.PathLike,
     journal_key: str,
     resume: bool = False,
+    X_test: np.ndarray | None = None,
     comm: Any | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_progress: Callable[[dict], None] | None = None,
 ) -> SearchOutcome | None:
-    """CV over every (gamma, C) cell. `on_start(done, total)` and `on_progress(record)` run on rank 0."""
+    """CV over every (gamma, C) cell, then refit the best cell on all rows and predict `X_test`.
+
+    As scikit-learn's `BaseSearchCV.fit` with `refit=True`. `on_start(done, total)` and
+    `on_progress(record)` run on rank 0, which alone refits and returns the outcome.
+    """
     rank = mpi.rank_of(comm)
     finished: list[dict] = []
     error: str | None = None
@@ -73,8 +83,9 @@ def run_search(
     if rank == 0 and on_start:
         on_start(len(done_ids), grid.n_tasks)
 
-    def on_record(record: dict) -> None:
+    def on_record(record: dict) -> None:  # rank 0 only, where the journal writer exists
         records.append(record)
+        assert writer is not None
         writer.append(record)
         if on_progress:
             on_progress(record)
@@ -91,7 +102,9 @@ def run_search(
     if rank != 0:
         return None
     cells, best = aggregate(records, grid)
-    return SearchOutcome(cells, best, sorted(records, key=lambda r: r["task"]), len(done_ids), wall)
+    pred, refit_s, predict_s = backend.refit_predict(best["gamma"], best["C"], X_test)
+    return SearchOutcome(cells, best, sorted(records, key=lambda r: r["task"]), len(done_ids), wall,
+                         pred, refit_s, predict_s)
 
 
 def journal_path_for(out: str | os.PathLike) -> Path:

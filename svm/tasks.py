@@ -12,6 +12,7 @@ import traceback
 import warnings
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ def fit_and_score(backend: Backend, grid: Grid, folds: np.ndarray, y: np.ndarray
     """Run task `task`; return {task, cell, fold, gamma, C, accuracy, fit_seconds, predict_seconds, error}."""
     cell, fold = grid.task(task)
     gamma, C = grid.cell(cell)
-    record = {"task": task, "cell": cell, "fold": fold, "gamma": gamma, "C": C,
+    record: dict[str, Any] = {"task": task, "cell": cell, "fold": fold, "gamma": gamma, "C": C,
               "accuracy": math.nan, "fit_seconds": 0.0, "predict_seconds": 0.0, "error": None}
     train_idx, test_idx = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
     try:

@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +28,12 @@ def test_backend_trains_and_records_itself(tmp_path, backend):
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     res = json.loads((out / "cnn.json").read_text())
-    assert res["backend"] == backend and res["device"] == "cpu"
+    # the device recorded is the one this machine's backend reports (cpu here, a GPU's name elsewhere)
+    ask = subprocess.run(
+        [sys.executable, "-c", "from hsbench.cnn.devices import device_name; print(device_name())"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "KERAS_BACKEND": backend},
+    )
+    assert res["backend"] == backend and res["device"] == ask.stdout.strip().splitlines()[-1]
     assert res["epochs_run"] == 2 and len(res["history_rows"]) == 2
     assert len(res["test"]["predictions"]) == len(WindowFile(wfile).test_labels)
     assert (out / "model.keras").is_file()

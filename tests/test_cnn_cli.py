@@ -35,9 +35,9 @@ def test_cli_writes_results_json_with_contract_keys(tmp_path, wfile, capsys):
         assert key in res, key
     assert res["kind"] == "cnn" and res["protocol"] == "modern" and res["epochs_run"] == 2
     with h5py.File(wfile) as f:
-        assert len(res["test"]["predictions"]) == len(f["test/labels"])
-    assert res["test"]["oa"] == pytest.approx(
-        np.mean(np.array(res["test"]["predictions"]) == h5py.File(wfile)["test/labels"][...]))
+        test_labels = f["test/labels"][...]
+    assert len(res["test"]["predictions"]) == len(test_labels)
+    assert res["test"]["oa"] == pytest.approx(np.mean(np.array(res["test"]["predictions"]) == test_labels))
     assert (out / res["history"]).read_text().startswith("epoch,loss,accuracy,val_loss,val_accuracy,seconds")
     assert (out / "model.keras").is_file()
     assert "test OA" in capsys.readouterr().out

@@ -8,7 +8,10 @@ import numpy as np
 import pytest
 
 from hsbench.cnn import train as train_mod
-from hsbench.cnn.train import PROTOCOLS, TrainingInterrupted, learning_rate, train, validation_split
+from hsbench.cnn.config import PROTOCOLS
+from hsbench.cnn.optimizer import learning_rate
+from hsbench.cnn.train import TrainingInterrupted, train
+from hsbench.cnn.validation import validation_split
 from tests.cnn_fixtures import make_window_file
 
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="resume exactness pinned on TF")

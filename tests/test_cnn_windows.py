@@ -23,8 +23,7 @@ def test_roundtrip_windows_normalised_and_reflect_padded(tmp_path):
     # corner (0, 0): reflect padding mirrors rows/cols 1, 2 without repeating the edge
     np.testing.assert_allclose(x[1, 0, 0, :, 0], norm[2, 2], rtol=1e-5)
     np.testing.assert_allclose(x[1, 2, 2, :, 0], norm[0, 0], rtol=1e-5)
-    batches = list(wf.batches("test", 7))
-    assert sum(len(b[0]) for b in batches) == len(wf.test_labels) and len(batches[0][0]) == 7
+    assert wf.windows(wf.test_coords).shape == (len(wf.test_labels), 5, 5, 30, 1)
     assert not list(tmp_path.glob(".*tmp"))  # atomic write leaves no temporary file
 
 
@@ -73,7 +72,7 @@ def test_augmentation_is_the_square_symmetries_and_reproducible(tmp_path):
         np.testing.assert_array_equal(y[:, 1, 1], x[:, 1, 1])  # the labelled centre pixel stays put
 
     wf = WindowFile(make_window_file(tmp_path / "w.h5"))
-    coords, labels = wf.part("train")
+    coords, labels = wf.train_coords, wf.train_labels
     ds = WindowDataset(wf, coords, labels, 4, shuffle=True, seed=3, augment=True)
     ds.epoch = 2
     a, _ = ds[0]

@@ -80,7 +80,7 @@ def test_accuracy_numbers_match_json(full):
     _, files, md = full
     md = _sec(md, "### 2. Accuracy")
     serial, cnn = files["svm/grid_r1.json"], files["cnn/cnn_modern.json"]
-    row = _cells(_line(md, "| SVM serial | SVM sklearn/libsvm, raw, 1 rank |"))
+    row = _cells(_line(md, "| SVM serial | SVM sklearn/libsvm, raw, custom grid, 1 rank |"))
     t, b = serial["test"], serial["best"]
     assert row[3:6] == [f"{100 * t['oa']:.2f}", f"{100 * t['aa']:.2f}", f"{t['kappa']:.4f}"]
     assert row[6] == f"{100 * b['mean_accuracy']:.2f} ± {100 * b['std_accuracy']:.2f}"
@@ -112,7 +112,7 @@ def test_time_speedup_and_efficiency(full):
     _, files, md = full
     md = _sec(md, "### 4. Time")
     ws, wp = files["svm/grid_r1.json"]["wall_seconds"], files["svm/grid_r2.json"]["wall_seconds"]
-    row = _cells(_line(md, "| SVM parallel (MPI) | SVM sklearn/libsvm, raw, 2 ranks |"))
+    row = _cells(_line(md, "| SVM parallel (MPI) | SVM sklearn/libsvm, raw, custom grid, 2 ranks |"))
     assert row[3] == f"{wp:.2f}"
     assert row[5] == f"{ws / wp:.2f}" and row[6] == f"{ws / wp / 2:.2f}"
     cnn = files["cnn/cnn_modern.json"]
@@ -170,10 +170,10 @@ def test_gpu_run_is_shown(tmp_path):
     files = write_fixtures(tmp_path, ranks=(1,), gpu=True, cnn=False)
     _rc, md = _report(tmp_path)
     gpu = files["svm/grid_gpu.json"]
-    row = _cells(_line(_sec(md, "### 2."), "| SVM GPU | SVM thundersvm/gpu, raw, 1 rank |"))
+    row = _cells(_line(_sec(md, "### 2."), "| SVM GPU | SVM thundersvm/gpu, raw, custom grid, 1 rank |"))
     assert row[3] == f"{100 * gpu['test']['oa']:.2f}"
     assert "GPU model: Tesla T4" in md
-    row = _cells(_line(_sec(md, "### 4."), "| SVM GPU | SVM thundersvm/gpu, raw, 1 rank |"))
+    row = _cells(_line(_sec(md, "### 4."), "| SVM GPU | SVM thundersvm/gpu, raw, custom grid, 1 rank |"))
     ws = files["svm/grid_r1.json"]["wall_seconds"]
     assert row[5] == f"{ws / gpu['wall_seconds']:.2f}" and row[6] == "n/a"
 
@@ -223,19 +223,14 @@ def test_grids_of_one_dataset_get_their_own_labels_and_serial_reference(tmp_path
 
     ds = make_dataset("random")
     write_json(tmp_path / "dataset.json", ds)
+    wide = (0.5 / 8, 2.0 / 8)
     runs = {
-        "seed_r1": make_svm(ds, ranks=1, wall=100.0),
-        "seed_r2": make_svm(ds, ranks=2, wall=60.0),
-        "wide_r1": make_svm(ds, ranks=1, wall=40.0, seed=5),
-        "wide_r2": make_svm(ds, ranks=2, wall=25.0, seed=5),
+        "seed_r1": make_svm(ds, ranks=1, wall=100.0, grid_name="seed"),
+        "seed_r2": make_svm(ds, ranks=2, wall=60.0, grid_name="seed"),
+        "wide_r1": make_svm(ds, ranks=1, wall=40.0, seed=5, gamma=wide, grid_name="wide"),
+        "wide_r2": make_svm(ds, ranks=2, wall=25.0, seed=5, gamma=wide, grid_name="wide"),
     }
     for name, run in runs.items():
-        run["grid_name"] = name.split("_")[0]
-        if run["grid_name"] == "wide":
-            run["grid"] = {"gamma": [g / 8 for g in run["grid"]["gamma"]], "C": run["grid"]["C"]}
-            for cell in run["cells"]:
-                cell["gamma"] /= 8
-            run["best"]["gamma"] /= 8
         write_json(tmp_path / f"{name}.json", run)
     rc, md = _report(tmp_path)
     assert rc == 0

@@ -9,13 +9,13 @@ import numpy as np
 from tests.conftest import make_scene
 
 
-def _run(cli, tmp_path, scene):
+def _run(cli, tmp_path, scene, epochs="2"):
     return cli("run", "--cube", scene / "cube.npy", "--gt", scene / "gt.npy", "--train-fraction", "0.2",
                "--results", tmp_path / "results", "--work", tmp_path / "runs", "--ranks", "2",
-               "--grids", "seed", "--cnn-epochs", "2")
+               "--grids", "seed", "--cnn-epochs", epochs)
 
 
-def test_run_all_stages_then_resume(tmp_path, cli):
+def test_run_all_stages_then_resume(tmp_path, cli, monkeypatch):
     cube, gt = make_scene(h=20, w=20, bands=30)
     scene = tmp_path / "scene"
     scene.mkdir()
@@ -34,7 +34,9 @@ def test_run_all_stages_then_resume(tmp_path, cli):
     assert json.loads((res / "dataset.json").read_text())["kind"] == "dataset"
     report = (tmp_path / "results" / "cube" / "REPORT.md").read_text()
     assert f"{100 * serial['test']['oa']:.2f}" in report
-    assert "not run" in report  # no GPU on this machine
+    # no GPU SVM run: its rows say so in the accuracy and time tables (the intro's legend does not count)
+    gpu_rows = [line for line in report.splitlines() if line.startswith("| SVM GPU |")]
+    assert len(gpu_rows) == 2 and all(line.split("|")[2].strip() == "not run" for line in gpu_rows)
     assert "svm_seed_serial" in out and "cnn_modern_tensorflow/cnn" in out  # the terminal summary
 
     # lose one stage's result: a second run redoes that stage only
@@ -51,3 +53,16 @@ def test_run_all_stages_then_resume(tmp_path, cli):
     rc, out, err = _run(cli, tmp_path, scene)
     assert rc == 0, out + err
     assert out.count("done already") == 1  # prepare only
+
+    # a stage asked with other arguments runs again; a finished MPI stage needs no mpiexec
+    import hsbench.run
+    from hsbench.errors import InputError
+
+    def no_mpiexec() -> str:
+        raise InputError("mpiexec not found")
+
+    monkeypatch.setattr(hsbench.run, "find_mpiexec", no_mpiexec)
+    rc, out, err = _run(cli, tmp_path, scene, epochs="3")
+    assert rc == 0, out + err
+    assert out.count("done already") == 3 and "cnn modern (tensorflow): running" in out
+    assert json.loads((res / "cnn_modern_tensorflow" / "cnn.json").read_text())["epochs"] == 3

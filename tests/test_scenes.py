@@ -213,5 +213,5 @@ def test_legend_and_rgb_ground_reference(tmp_path, sep):
 
 
 def test_run_passes_scene_and_offline_to_prepare():
-    argv = stages(RunConfig(scene="salinas", offline=True, ranks=1, grids=("seed",)))[0].argv
+    argv = stages(RunConfig(scene="salinas", offline=True, ranks=1, grids=("seed",)))[0].args
     assert argv[argv.index("--scene") + 1] == "salinas" and "--offline" in argv

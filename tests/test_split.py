@@ -56,4 +56,6 @@ def test_disjoint_buffer_keeps_windows_apart(gt, window):
     gone = labelled - s.train_labels.size - s.test_labels.size
     assert s.buffer_dropped == gone - sum(int((gt == c).sum()) for c in s.missing_train)
     assert s.buffer_dropped > 0
+    assert s.meta()["buffer"] == window - 1  # the dropped band: test pixels at distance <= window - 1
+    assert make_split(gt, "random", 0.2, seed=0, window=window).meta()["buffer"] == 0
     assert set(s.train_labels) == {1, 2, 3}

@@ -1,1 +1,4 @@
-"""Benchmarks run by hand (not in CI): each writes a JSON of what it measured; run as python -m hsbench.benchmarks.<name>."""
+"""Benchmarks run by hand (not in CI): each writes a JSON of what it measured.
+
+Run as `python -m hsbench.benchmarks.<name>`.
+"""

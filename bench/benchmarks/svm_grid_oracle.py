@@ -37,7 +37,9 @@ from hsbench.svm.tasks import aggregate, fit_and_score
 TOLERANCE = 1e-12
 
 
-def ours_in_process(X: np.ndarray, y: np.ndarray, grid: Grid, folds: np.ndarray, cache_mb: float) -> tuple[list[float], float]:
+def ours_in_process(
+    X: np.ndarray, y: np.ndarray, grid: Grid, folds: np.ndarray, cache_mb: float
+) -> tuple[list[float], float]:
     backend = SklearnBackend(X, y, kernel_cache_mb=cache_mb)
     records: list[dict] = []
     t0 = time.perf_counter()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from hsbench.split import KINDS as SPLIT_KINDS
+
 HELP = "split a scene once and write the SVM's LibSVM files and the CNN's window file"
 
 EPILOG = """\
@@ -46,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--cube-var", metavar="NAME", help="variable in the cube .mat (default: its one 3-D array)")
     src.add_argument("--gt-var", metavar="NAME", help="variable in the gt .mat (default: its one 2-D array)")
     sp = p.add_argument_group("split")
-    sp.add_argument("--split", choices=("random", "disjoint"), default="random",
+    sp.add_argument("--split", choices=SPLIT_KINDS, default="random",
                     help="random: stratified by class; disjoint: spatially separate train/test with a "
                          "buffer so no test window overlaps a training window (default: random)")
     sp.add_argument("--train-fraction", type=float, default=0.1, metavar="F",

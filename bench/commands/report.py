@@ -38,8 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     # imported here so `hsbench --help` does not pay for matplotlib
     from hsbench.atomic import write_text
-    from hsbench.figures import draw_figures
     from hsbench.report import collect_results, group_by_dataset, render_markdown
+    from hsbench.report.figures import draw_figures
 
     output: Path = args.output or args.results_dir / "REPORT.md"
     loaded, warnings = collect_results(args.results_dir)  # validates everything before any write

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
+
+from hsbench.cnn.config import BACKENDS as CNN_BACKENDS
+from hsbench.cnn.config import PROTOCOLS
+from hsbench.split import KINDS as SPLIT_KINDS
+from hsbench.svm.grid import PRESETS as GRID_PRESETS
 
 HELP = "run the whole study: prepare, serial and MPI-parallel SVM grids, the CNN, the report"
 
@@ -29,9 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scene", default="indian_pines", choices=list(SCENES), metavar="NAME",
                    help="named scene: %(choices)s (default: indian_pines)")
     p.add_argument("--offline", action="store_true", help="never touch the network (the scene must be cached)")
-    p.add_argument("--cube", metavar="FILE", help="a scene from files instead: cube (.mat/.npy), with --gt")
-    p.add_argument("--gt", metavar="FILE", help="ground truth (.mat/.npy) of --cube")
-    p.add_argument("--split", choices=("random", "disjoint"), default="random", help="split kind (default: random)")
+    p.add_argument("--cube", metavar="FILE", help="a scene from files instead: cube (.mat/.npy/.tif), with --gt")
+    p.add_argument("--gt", metavar="FILE", help="ground truth (.mat/.npy/.tif) of --cube")
+    p.add_argument("--split", choices=SPLIT_KINDS, default="random", help="split kind (default: random)")
     p.add_argument("--train-fraction", type=float, default=0.1, metavar="F", help="training share (default: 0.1)")
     p.add_argument("--seed", type=int, default=0, help="split seed (default: 0)")
     p.add_argument("--results", type=Path, default=Path("results"),
@@ -43,11 +49,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="MPI ranks of the parallel grid (default: the number of cores, here %(default)s); "
                         "1 skips the parallel grid")
     p.add_argument("--grids", default="seed,wide", help="SVM grids to run, comma-separated (default: seed,wide)")
-    p.add_argument("--cnn-protocol", choices=("modern", "seed"), default="modern",
+    p.add_argument("--cnn-protocol", choices=tuple(PROTOCOLS), default="modern",
                    help="CNN training protocol (default: modern, minutes on CPU)")
     p.add_argument("--cnn-epochs", type=int, metavar="N",
                    help="CNN epoch budget (default: the protocol's own; the seed ran 600-2000)")
-    p.add_argument("--cnn-backend", choices=("tensorflow", "jax", "torch"), default="tensorflow",
+    p.add_argument("--cnn-backend", choices=CNN_BACKENDS, default="tensorflow",
                    help="Keras backend of the CNN (default: tensorflow)")
     p.set_defaults(func=run)
 
@@ -60,18 +66,18 @@ def run(args: argparse.Namespace) -> int:
     if args.ranks < 1:
         raise InputError(f"--ranks must be >= 1, got {args.ranks}")
     grids = tuple(g for g in args.grids.split(",") if g)
-    unknown = sorted(set(grids) - {"seed", "wide"})
+    unknown = sorted(set(grids) - set(GRID_PRESETS))
     if unknown or not grids:
-        raise InputError(f"--grids takes seed and/or wide, got {args.grids!r}")
+        raise InputError(f"--grids takes {' and/or '.join(GRID_PRESETS)}, comma-separated, got {args.grids!r}")
     if bool(args.cube) != bool(args.gt):
         raise InputError("--cube and --gt must be given together")
-    cfg = RunConfig(scene=args.scene, cube=args.cube, gt=args.gt, split=args.split, train_fraction=args.train_fraction, seed=args.seed,
-                    results=args.results, work=args.work, ranks=args.ranks, grids=grids,
-                    cnn_protocol=args.cnn_protocol, cnn_epochs=args.cnn_epochs, cnn_backend=args.cnn_backend,
-                    offline=args.offline)
+    cfg = RunConfig(scene=args.scene, cube=args.cube, gt=args.gt, split=args.split,
+                    train_fraction=args.train_fraction, seed=args.seed, results=args.results, work=args.work,
+                    ranks=args.ranks, grids=grids, cnn_protocol=args.cnn_protocol, cnn_epochs=args.cnn_epochs,
+                    cnn_backend=args.cnn_backend, offline=args.offline)
     try:
         run_all(cfg)
     except StageFailed as exc:
-        print(f"hsbench run: {exc}")
+        print(f"hsbench run: {exc}", file=sys.stderr)
         return exc.returncode or 1
     return 0

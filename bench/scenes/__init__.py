@@ -29,7 +29,6 @@ class Scene:
     class_names: dict[int, str]
     source: str
     citation: str = ""
-    extra: dict = field(default_factory=dict)
     # role ("cube", "gt", "archive", ...) -> {file, sha256, check: "pinned"|"recorded"|"computed", url or path}
     files: dict = field(default_factory=dict)
 

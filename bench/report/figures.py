@@ -1,7 +1,7 @@
 """The report's PNG figures, drawn with matplotlib's Agg backend (no display).
 
 Which figures exist and what they are called is decided by
-`bench.report.plan_figures` (pure); this module only draws them, each written
+`hsbench.report.plan.plan_figures` (pure); this module only draws them, each written
 atomically (savefig to a temporary path, then renamed).
 
 Colours of the classification maps are fixed per class id (tab20, id mod 20),
@@ -22,15 +22,19 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from hsbench.atomic import atomic_path
-from hsbench.report import DatasetGroup, FigureSpec, Run, plan_figures, speedup
+from hsbench.report.derive import speedup
+from hsbench.report.group import DatasetGroup, Run
+from hsbench.report.plan import FigureSpec, plan_figures
 
 _DPI = 110
 _BACKGROUND = (1.0, 1.0, 1.0, 1.0)  # unlabelled / not painted
-_TAB20 = plt.get_cmap("tab20").colors
+_TAB20 = plt.get_cmap("tab20")
 
 
 def class_colour(class_id: int) -> tuple[float, float, float]:
-    return _TAB20[int(class_id) % 20]
+    """The class's fixed colour: tab20's entry (id mod 20), the same in every panel and report."""
+    r, g, b, _ = _TAB20(int(class_id) % 20)
+    return (float(r), float(g), float(b))
 
 
 def draw_figures(group: DatasetGroup, out_dir: str | Path) -> list[Path]:
@@ -161,7 +165,7 @@ def _maps(group: DatasetGroup, spec: FigureSpec) -> plt.Figure:
     colours = [_BACKGROUND] + [class_colour(i) for i in range(1, max(ids) + 1)]
     cmap = ListedColormap(colours)
     tr, te = info["train"], info["test"]
-    panels = [("Ground truth (train + test)",
+    panels: list[tuple[str, np.ndarray | None]] = [("Ground truth (train + test)",
                _paint((h, w), tr["coords"] + te["coords"], tr["labels"] + te["labels"]))]
     for title, run in (("SVM", _best_by_oa(_svm_runs(group))), ("3D-CNN", _best_by_oa(group.of("cnn")))):
         if run is None:

@@ -1,0 +1,108 @@
+"""The CNN job behind `hsbench cnn`: a window file -> the cnn engine -> one results JSON (kind "cnn").
+
+Keras reads KERAS_BACKEND once, at its first import, so `select_backend` must run
+before anything imports keras; this module imports the engine's training code
+only inside `run_cnn_job`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from hsbench import results
+from hsbench.atomic import write_json
+from hsbench.cnn.config import BACKENDS, PROTOCOLS
+from hsbench.cnn.errors import InputError
+from hsbench.paths import check_output_dir
+from hsbench.prepare import check_finished, read_dataset_json
+
+RESULTS_FILE = "cnn.json"
+
+
+@dataclass(frozen=True)
+class CnnJob:
+    """What `hsbench cnn` was asked for. `overrides` replace the protocol's defaults (Config fields)."""
+
+    data: Path
+    out: Path
+    protocol: str = "seed"
+    backend: str | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    resume: bool = False
+    verbose: int = 1  # Keras: 1 a bar per epoch, 2 a line per epoch, 0 nothing
+
+
+def select_backend(requested: str | None) -> str:
+    """Choose the Keras backend (argument, else $KERAS_BACKEND, else tensorflow) before keras loads."""
+    backend = requested or os.environ.get("KERAS_BACKEND") or "tensorflow"
+    if backend not in BACKENDS:
+        raise InputError(f"unknown backend {backend!r} (KERAS_BACKEND; choose from {', '.join(BACKENDS)})")
+    if "keras" in sys.modules:
+        active = sys.modules["keras"].backend.backend()
+        if active != backend:
+            raise InputError(f"keras is already loaded with backend {active}; set KERAS_BACKEND={backend} instead")
+    if importlib.util.find_spec(backend) is None:
+        raise InputError(f"backend {backend}: the package {backend} is not installed")
+    os.environ["KERAS_BACKEND"] = backend
+    return backend
+
+
+def window_path(data: Path) -> tuple[Path, Path | None]:
+    """(window file, dataset.json or None) of a prepared directory or a window file."""
+    if data.is_dir():
+        check_finished(data)
+        dataset = data / "dataset.json"
+        return data / "windows.h5", dataset if dataset.is_file() else None
+    dataset = data.parent / "dataset.json"
+    return data, dataset if dataset.is_file() else None
+
+
+def run_cnn_job(job: CnnJob) -> int:
+    """Train, predict the test pixels, write OUT/cnn.json; return the exit status."""
+    select_backend(job.backend)
+    from hsbench.cnn.checkpoint import read_checkpoint
+    from hsbench.cnn.train import TrainingInterrupted, train
+
+    if job.protocol not in PROTOCOLS:
+        raise InputError(f"--protocol must be one of {', '.join(PROTOCOLS)}, got {job.protocol!r}")
+    window_file, dataset_json = window_path(job.data)
+    meta = read_dataset_json(dataset_json)  # checked before training, copied into the results after
+    overrides = dict(job.overrides)
+    if job.resume and "epochs" not in overrides:  # keep the interrupted run's budget, not the protocol default
+        overrides["epochs"] = read_checkpoint(job.out)["config"]["epochs"]
+    config = replace(PROTOCOLS[job.protocol], **overrides)
+    check_output_dir(job.out)
+    try:
+        result = train(window_file, job.out, config, resume=job.resume, verbose=job.verbose)
+    except TrainingInterrupted as exc:
+        print(f"hsbench cnn: {exc}", file=sys.stderr)
+        return 128 + exc.signum
+
+    test = results.test_block(result.test_labels, result.predictions, result.classes, result.inference_seconds)
+    data = {"windows": results.file_entry(window_file)}
+    if dataset_json is not None:
+        data["dataset"] = results.file_entry(dataset_json)
+    record = results.cnn_result(
+        config=asdict(result.config), model=result.config.model, params=result.params, backend=result.backend,
+        device=result.device, devices=result.n_devices, epochs_run=result.epochs_run,
+        stopped_early=result.stopped_early, resumed_from=result.resumed_from, best_epoch=result.best_epoch,
+        selection=result.selection, train_samples=result.train_samples, train_seconds=result.train_seconds,
+        inference_seconds=result.inference_seconds, history_rows=result.history,
+        model_file=results.relative(result.model_path, job.out),
+        history=results.relative(result.history_path, job.out), wall_seconds=result.wall_seconds,
+        data=data, dataset=results.dataset_summary(meta), test=test,
+    )
+    write_json(job.out / RESULTS_FILE, record)
+    print(
+        f"hsbench cnn: {config.protocol} protocol, {result.epochs_run} epochs "
+        f"({record['seconds_per_epoch'] or 0:.2f} s/epoch), best epoch {result.best_epoch}: "
+        f"test OA {test['oa']:.4f} AA {test['aa']:.4f} kappa {test['kappa']:.4f} -> {job.out / RESULTS_FILE}"
+    )
+    if result.config.eval_set == "test":
+        print("hsbench cnn: note: weights were selected on the TEST set (seed protocol); its OA is optimistic")
+    return 0

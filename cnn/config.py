@@ -1,0 +1,105 @@
+"""Training configuration: every hyper-parameter of a run, the protocols' defaults, and the choices.
+
+No keras import here: the CLI builds its options from these constants before it
+has chosen the Keras backend (which keras reads once, at its first import).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from hsbench.cnn.errors import InputError
+
+BACKENDS = ("tensorflow", "jax", "torch")
+DEVICES = ("1", "all")
+OPTIMIZERS = ("sgd", "adam")
+LOSSES = ("mean_squared_error", "categorical_crossentropy")
+EVAL_SETS = ("test", "validation")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every hyper-parameter of a run; `PROTOCOLS` holds the defaults of each protocol.
+
+    Validated on construction (and on `dataclasses.replace`), so a Python caller gets the
+    same checks as the CLI. Messages name the CLI option.
+    """
+
+    protocol: str
+    optimizer: str  # "sgd" | "adam"
+    loss: str  # "mean_squared_error" | "categorical_crossentropy"
+    lr: float
+    momentum: float
+    decay: float  # Keras 2 style: lr / (1 + decay * iterations)
+    batch_size: int
+    epochs: int
+    eval_every: int  # evaluate (and maybe keep weights) every N epochs
+    eval_set: str  # "test" (seed) | "validation" (modern)
+    val_fraction: float = 0.0
+    patience: int | None = None  # in evaluations; None = no early stopping
+    augment: bool = False  # random flips/rotations of the training windows
+    model: str = "standard"
+    seed: int = 0
+    mixed_precision: bool = False
+    devices: str = "1"  # "1" | "all" (data parallel, JAX backend)
+    checkpoint_every: int = 10
+
+    def __post_init__(self) -> None:
+        _choice("--optimizer", self.optimizer, OPTIMIZERS)
+        _choice("--loss", self.loss, LOSSES)
+        _choice("evaluation set", self.eval_set, EVAL_SETS)
+        _choice("--devices", self.devices, DEVICES)
+        if not self.model:
+            raise InputError("--model must name a model")
+        for option, value in (("--epochs", self.epochs), ("--batch-size", self.batch_size),
+                              ("--eval-every", self.eval_every), ("--checkpoint-every", self.checkpoint_every)):
+            _at_least_one(option, value)
+        if self.patience is not None:
+            _at_least_one("--patience", self.patience)
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise InputError(f"--lr must be a finite number > 0, got {self.lr}")
+        if not (math.isfinite(self.decay) and self.decay >= 0):
+            raise InputError(f"--decay must be a finite number >= 0, got {self.decay}")
+        if not 0 <= self.momentum < 1:
+            raise InputError(f"momentum must be in [0, 1), got {self.momentum}")
+        if self.eval_set == "validation" and not 0 < self.val_fraction < 1:
+            raise InputError(f"--val-fraction must be in (0, 1), got {self.val_fraction}")
+
+
+def _choice(option: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise InputError(f"{option} must be one of {', '.join(choices)}, got {value!r}")
+
+
+def _at_least_one(option: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InputError(f"{option} must be an integer >= 1, got {value!r}")
+
+
+PROTOCOLS: dict[str, Config] = {
+    # The seed's lecture table: SGD, MSE, 600 epochs (it also ran 1000-2000), batch 50, lr 1, decay 5e-6.
+    "seed": Config(
+        protocol="seed", optimizer="sgd", loss="mean_squared_error", lr=1.0, momentum=0.0,
+        decay=5e-6, batch_size=50, epochs=600, eval_every=10, eval_set="test",
+    ),
+    "modern": Config(
+        protocol="modern", optimizer="adam", loss="categorical_crossentropy", lr=1e-3, momentum=0.0,
+        decay=0.0, batch_size=128, epochs=100, eval_every=1, eval_set="validation",
+        val_fraction=0.1, patience=15, augment=True,
+    ),
+}
+
+
+def selection_rule(config: Config) -> str:
+    """Which set chose the kept weights, in words (written into the results)."""
+    if config.eval_set == "test":
+        return (
+            f"weights with the lowest TEST loss, evaluated every {config.eval_every} epochs "
+            "(the seed's TestAndSaveEveryN): model selection on the test set, so test accuracy is optimistic"
+        )
+    return (
+        f"weights with the lowest validation loss ({config.val_fraction:g} of the training pixels, "
+        f"stratified, seed {config.seed}); early stopping after {config.patience} evaluations without "
+        "improvement; the test set is used once, at the end"
+    )
