@@ -26,7 +26,7 @@ from pathlib import Path
 
 from hsbench import atomic
 from hsbench.errors import InputError
-from hsbench.provenance import sha256_file
+from hsbench.provenance import now_iso, sha256_file
 from hsbench.scenes.download import DownloadError, download
 from hsbench.scenes.spec import FileSpec, SceneSpec
 
@@ -91,8 +91,6 @@ class Record:
         return entry.get("sha256") if isinstance(entry, dict) else None
 
     def add(self, name: str, sha256: str, source: str) -> None:
-        from hsbench.provenance import now_iso
-
         self.data[name] = {"sha256": sha256, "source": source, "recorded": now_iso()}
         atomic.write_json(self.path, self.data)
 

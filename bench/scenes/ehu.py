@@ -123,7 +123,7 @@ SPECS = (
 
 def load(spec: SceneSpec, offline: bool = False) -> Scene:
     """Download (unless cached), verify and read a scene's cube and ground-truth .mat files."""
-    from hsbench.scenes import cache
+    from hsbench.scenes import cache, registry  # registry imports this module
     from hsbench.scenes.files import read_array
 
     cube_f, gt_f = spec.file("cube"), spec.file("gt")
@@ -132,7 +132,7 @@ def load(spec: SceneSpec, offline: bool = False) -> Scene:
     cube = read_array(cube_c.path, cube_f.var, 3, "cube")
     gt = check_scene(cube, read_array(gt_c.path, gt_f.var, 2, "gt (ground truth)"), str(cube_c.path), str(gt_c.path))
     cache.remember(spec, [cube_c, gt_c])
-    warn_published(spec, cube.shape)
+    registry.warn_published(spec, cube.shape)
     ids = sorted(int(v) for v in np.unique(gt) if v > 0)
     return Scene(
         name=spec.name,
@@ -144,11 +144,3 @@ def load(spec: SceneSpec, offline: bool = False) -> Scene:
         files={"cube": cube_c.entry(), "gt": gt_c.entry()},
     )
 
-
-def warn_published(spec: SceneSpec, shape: tuple[int, ...]) -> None:
-    """One line on stderr when a scene's shape is not the published one (the pins and hashes decide trust)."""
-    import sys
-
-    if tuple(shape) != tuple(spec.shape):
-        print(f"hsbench: warning: scene {spec.name} is {' x '.join(map(str, shape))}, published as "
-              f"{' x '.join(map(str, spec.shape))}", file=sys.stderr)

@@ -98,8 +98,7 @@ SPEC = SceneSpec(
 
 def load(spec: SceneSpec = SPEC, offline: bool = False) -> Scene:
     """The NS-line cube and ground reference, extracted from the (downloaded, verified) archive."""
-    from hsbench.scenes import cache
-    from hsbench.scenes.ehu import warn_published
+    from hsbench.scenes import cache, registry  # registry imports this module
     from hsbench.scenes.files import read_array
 
     folder = cache.scene_dir(spec.name)
@@ -123,7 +122,7 @@ def load(spec: SceneSpec = SPEC, offline: bool = False) -> Scene:
         gt = ids_from_colours(gt[..., :3], legend, files["gt"].path)
     gt = check_scene(cube, gt, str(files["cube"].path), str(files["gt"].path))
     cache.remember(spec, list(files.values()))
-    warn_published(spec, cube.shape)
+    registry.warn_published(spec, cube.shape)
     ids = sorted(int(v) for v in np.unique(gt) if v > 0)
     return Scene(
         name=spec.name,

@@ -19,6 +19,7 @@ reader (scipy, h5py, tifffile), so the CLI can list the names cheaply.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING
 from hsbench.errors import InputError
 from hsbench.scenes.spec import FileSpec, SceneSpec
 
-__all__ = ["SCENES", "FileSpec", "SceneSpec", "get_spec", "load_named", "published_mismatches"]
+__all__ = ["SCENES", "FileSpec", "SceneSpec", "get_spec", "load_named", "published_mismatches", "warn_published"]
 
 if TYPE_CHECKING:
     from hsbench.scenes import Scene
@@ -75,3 +76,10 @@ def published_mismatches(scene: Scene, spec: SceneSpec) -> list[str]:
         if have.get(cname) != expected:
             out.append(f"class {cname!r}: {have.get(cname, 0)} pixels, published {expected}")
     return out
+
+
+def warn_published(spec: SceneSpec, shape: tuple[int, ...]) -> None:
+    """One line on stderr when a scene's shape is not the published one (the pins and hashes decide trust)."""
+    if tuple(shape) != tuple(spec.shape):
+        print(f"hsbench: warning: scene {spec.name} is {' x '.join(map(str, shape))}, published as "
+              f"{' x '.join(map(str, spec.shape))}", file=sys.stderr)
