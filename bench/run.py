@@ -43,6 +43,7 @@ class RunConfig:
     cnn_protocol: str = "modern"
     cnn_epochs: int | None = None
     cnn_backend: str = "tensorflow"
+    offline: bool = False  # prepare may not download a named scene
 
     @property
     def scene_name(self) -> str:
@@ -103,6 +104,8 @@ def find_mpiexec() -> str:
 def stages(cfg: RunConfig) -> list[Stage]:
     data, out = cfg.data_dir, cfg.out_dir
     source = ["--cube", cfg.cube, "--gt", cfg.gt] if cfg.cube and cfg.gt else ["--scene", cfg.scene]
+    if cfg.offline:
+        source.append("--offline")
     prep = ["prepare", *source, "--split", cfg.split, "--train-fraction", str(cfg.train_fraction),
             "--seed", str(cfg.seed), "--out", str(data)]
     result = [Stage("prepare", prep, data / "manifest.json")]
