@@ -28,6 +28,7 @@ from pathlib import Path
 
 from hsbench import atomic
 from hsbench.errors import InputError
+from hsbench.paths import check_output_dir
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class RunConfig:
     cnn_protocol: str = "modern"
     cnn_epochs: int | None = None
     cnn_backend: str = "tensorflow"
+    offline: bool = False  # prepare may not download a named scene
 
     @property
     def scene_name(self) -> str:
@@ -105,6 +107,8 @@ def find_mpiexec() -> str:
 def stages(cfg: RunConfig) -> list[Stage]:
     data, out = cfg.data_dir, cfg.out_dir
     source = ["--cube", cfg.cube, "--gt", cfg.gt] if cfg.cube and cfg.gt else ["--scene", cfg.scene]
+    if cfg.offline:
+        source.append("--offline")
     prep = ["prepare", *source, "--split", cfg.split, "--train-fraction", str(cfg.train_fraction),
             "--seed", str(cfg.seed), "--out", str(data)]
     result = [Stage("prepare", prep, data / "manifest.json")]
@@ -144,6 +148,8 @@ def parse_seeds(text: str) -> tuple[int, ...]:
 def run(cfg: RunConfig, seeds: Sequence[int] | None = None) -> Path:
     """Run every stage not yet done, for each split seed (default: cfg.seed), then the report."""
     seeds = tuple(seeds) if seeds is not None else (cfg.seed,)
+    check_output_dir(cfg.results, "--results")
+    check_output_dir(cfg.work, "--work")
     t_all = time.perf_counter()
     done = _Done(cfg.work / ".hsbench-run-done.json")
     runs = [replace(cfg, seed=seed) for seed in seeds]

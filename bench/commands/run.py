@@ -31,9 +31,13 @@ examples:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help=HELP, description=HELP[0].upper() + HELP[1:] + ".", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--scene", default="indian_pines", help="named scene (default: indian_pines)")
-    p.add_argument("--cube", metavar="FILE", help="a scene from files instead: cube (.mat/.npy), with --gt")
-    p.add_argument("--gt", metavar="FILE", help="ground truth (.mat/.npy) of --cube")
+    from hsbench.scenes.registry import SCENES
+
+    p.add_argument("--scene", default="indian_pines", choices=list(SCENES), metavar="NAME",
+                   help="named scene: %(choices)s (default: indian_pines)")
+    p.add_argument("--offline", action="store_true", help="never touch the network (the scene must be cached)")
+    p.add_argument("--cube", metavar="FILE", help="a scene from files instead: cube (.mat/.npy/.tif), with --gt")
+    p.add_argument("--gt", metavar="FILE", help="ground truth (.mat/.npy/.tif) of --cube")
     p.add_argument("--split", choices=SPLIT_KINDS, default="random", help="split kind (default: random)")
     p.add_argument("--train-fraction", type=float, default=0.1, metavar="F", help="training share (default: 0.1)")
     p.add_argument("--seeds", "--seed", dest="seeds", default="0", metavar="SEEDS",
@@ -74,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = RunConfig(scene=args.scene, cube=args.cube, gt=args.gt, split=args.split,
                     train_fraction=args.train_fraction, seed=seeds[0], results=args.results, work=args.work,
                     ranks=args.ranks, grids=grids, cnn_protocol=args.cnn_protocol, cnn_epochs=args.cnn_epochs,
-                    cnn_backend=args.cnn_backend)
+                    cnn_backend=args.cnn_backend, offline=args.offline)
     try:
         run_all(cfg, seeds)
     except StageFailed as exc:
