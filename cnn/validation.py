@@ -101,11 +101,16 @@ def spatial_validation_split(coords: np.ndarray, labels: np.ndarray, fraction: f
             val[b] = True
         dropped = near(np.flatnonzero(val)) & ~val
         fit = ~val & ~dropped
-        starved = [c for c in np.unique(labels) if not fit[labels == c].any()]
+        starved = [int(c) for c in np.unique(labels) if not fit[labels == c].any()]
         if not starved:
             break
-        for c in starved:  # the blocks within the buffer of the class's rows (its own included)
-            reach = near(np.flatnonzero(labels == c)) | (labels == c)
+        own = [c for c in starved if c in blocks]
+        if own:  # first the class's own block: often the whole cause (a small class)
+            for c in own:
+                del blocks[c]
+            continue
+        for c in starved:  # then the other blocks within the buffer of the class's rows
+            reach = near(np.flatnonzero(labels == c))
             for owner in [o for o, b in blocks.items() if reach[b].any()]:
                 del blocks[owner]
     unwatched = tuple(int(c) for c in np.unique(labels) if int(c) not in blocks)
