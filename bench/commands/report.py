@@ -11,10 +11,16 @@ Collect every results JSON under RESULTS_DIR (recursively: kinds "svm_grid",
 "cnn" and "dataset"; other JSON files are skipped with a warning) and write one
 markdown report plus PNG figures in a figures/ folder beside it.
 
-Sections, per dataset (scene + split kind + train fraction + seed):
+It opens with the verdict: per study (scene + split kind + train fraction),
+each method's test OA, AA, kappa as mean +- std over the split seeds, the CV or
+validation accuracy it was selected on, wall time, and McNemar's test against
+the other family. A study with several seeds then gets its tables over the
+seeds. Sections, per dataset (one split seed):
  1 Setup, 2 Accuracy, 3 the grid in the seed's style, 4 Time (speedup and
  efficiency over the serial run), 5 Anchors (the seed's published figures
- beside ours), 6 Figures. A method with no results file reads "not run".
+ beside ours), 6 Figures, 7 Model selection and significance (selection
+ accuracy beside test OA; McNemar between every two methods).
+A method with no results file reads "not run".
 Classification maps need the prepared dataset.json (it holds the pixel
 coordinates) somewhere under RESULTS_DIR.
 """
