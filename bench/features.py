@@ -32,12 +32,16 @@ def parse_features(spec: str, n_bands: int) -> int | None:
 def make_features(
     train_spectra: np.ndarray, test_spectra: np.ndarray, n_components: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Fit (PCA and) min-max scaling on training spectra; return scaled train and test."""
-    x_train = np.asarray(train_spectra, np.float64)
-    x_test = np.asarray(test_spectra, np.float64)
+    """Fit (PCA and) min-max scaling on training spectra; return scaled train and test.
+
+    The float64 copies are made once and scaled in place: on the full Indian
+    Pines scene the test spectra alone are about 0.5 GB as float64.
+    """
+    x_train = np.array(train_spectra, np.float64)  # always a copy: the caller's arrays stay untouched
+    x_test = np.array(test_spectra, np.float64)
     if n_components is not None:
         # full SVD: deterministic, so re-running prepare gives byte-identical files
         pca = PCA(n_components=n_components, svd_solver="full").fit(x_train)
         x_train, x_test = pca.transform(x_train), pca.transform(x_test)
-    scaler = MinMaxScaler().fit(x_train)
+    scaler = MinMaxScaler(copy=False).fit(x_train)
     return scaler.transform(x_train), scaler.transform(x_test)

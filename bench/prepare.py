@@ -24,6 +24,7 @@ from sklearn.datasets import dump_svmlight_file
 from hsbench import atomic
 from hsbench.errors import InputError
 from hsbench.features import make_features, parse_features
+from hsbench.paths import check_output_dir
 from hsbench.provenance import command_line, now_iso, package_versions, sha256_file
 from hsbench.scenes import Scene
 from hsbench.split import Split, check_split_args, make_split
@@ -73,6 +74,8 @@ def prepare(scene: Scene, out: str | os.PathLike, config: PrepareConfig, force: 
     try:
         for name, x, y in (("train.libsvm", x_train, split.train_labels), ("test.libsvm", x_test, split.test_labels)):
             dump_svmlight_file(x, y.astype(np.int64), str(staging / name), zero_based=False)
+        n_features = int(x_train.shape[1])
+        del x, x_train, x_test  # float64 features (0.5 GB on the full scene): not needed for the window file
         _write_windows(staging / "windows.h5", scene, split)
         atomic.write_json(staging / "dataset.json", dataset)
         manifest = {
@@ -83,7 +86,7 @@ def prepare(scene: Scene, out: str | os.PathLike, config: PrepareConfig, force: 
             "outputs": {name: {"sha256": sha256_file(staging / name), "bytes": (staging / name).stat().st_size}
                         for name in OUTPUTS},
             "summary": {"train_pixels": int(split.train_labels.size), "test_pixels": int(split.test_labels.size),
-                        "classes": len(dataset["class_names"]), "features": int(x_train.shape[1])},
+                        "classes": len(dataset["class_names"]), "features": n_features},
             "versions": package_versions(),
         }
         with contextlib.suppress(FileNotFoundError):
@@ -121,7 +124,7 @@ def dataset_record(scene: Scene, split: Split, features: str, n_features: int) -
     return {
         "kind": "dataset",
         "scene": {"name": scene.name, "shape": list(scene.shape), "source": scene.source,
-                  "citation": scene.citation},
+                  "citation": scene.citation, "files": scene.files},
         "class_names": {str(c): scene.class_names[c] for c in used},
         "split": split.meta(),
         "features": features,
@@ -146,8 +149,7 @@ def _write_windows(path: Path, scene: Scene, split: Split) -> None:
 
 
 def _check_out_dir(out: Path, fingerprint: dict, force: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: exists and is not a directory")
+    check_output_dir(out)
     if force or not out.is_dir():
         return
     manifest = out / MANIFEST

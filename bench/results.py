@@ -23,13 +23,14 @@ KINDS = ("dataset", "svm_grid", "cnn")
 COMMON_KEYS = ("kind", "command", "created", "host", "device", "versions", "wall_seconds",
                "data", "dataset", "test")
 TEST_KEYS = ("oa", "aa", "kappa", "per_class", "f1", "confusion", "labels", "predictions", "predict_seconds")
-SVM_GRID_KEYS = ("hosts", "grid", "grid_name", "n_folds", "folds", "seed", "backend", "backend_build", "ranks",
-                 "threads", "kernel_cache", "kernel_cache_mb", "cells", "best", "refit_seconds", "resumed_tasks")
+SVM_GRID_KEYS = ("hosts", "grid", "grid_name", "n_folds", "folds", "folds_kind", "cv_buffer", "cv_buffer_dropped",
+                 "seed", "backend", "backend_build", "ranks", "threads", "kernel_cache", "kernel_cache_mb", "cells",
+                 "best", "refit_seconds", "resumed_tasks")
 CELL_KEYS = ("gamma", "C", "fold_accuracy", "mean_accuracy", "std_accuracy", "fit_seconds", "predict_seconds")
 BEST_KEYS = ("gamma", "C", "mean_accuracy", "std_accuracy")
 CNN_KEYS = ("model", "params", "protocol", "backend", "backend_flags", "devices", "processes", "mixed_precision",
             "hyper", "epochs", "epochs_run", "stopped_early", "resumed_from", "batch_size", "best_epoch", "selection",
-            "selection_on_test", "train_samples", "train_seconds", "seconds_per_epoch",
+            "selection_on_test", "validation", "train_samples", "train_seconds", "seconds_per_epoch",
             "train_samples_per_second", "inference_seconds", "inference_samples_per_second", "model_file",
             "history", "history_rows")
 HISTORY_KEYS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
@@ -92,6 +93,9 @@ def svm_grid_result(
     grid: dict[str, list[float]],
     grid_name: str,
     folds: Sequence[int],
+    folds_kind: str,
+    cv_buffer: int,
+    cv_buffer_dropped: Sequence[int],
     seed: int,
     backend: str,
     backend_build: str,
@@ -117,6 +121,9 @@ def svm_grid_result(
         "grid_name": grid_name,
         "n_folds": len(set(folds)),
         "folds": list(folds),
+        "folds_kind": folds_kind,
+        "cv_buffer": cv_buffer,
+        "cv_buffer_dropped": list(cv_buffer_dropped),
         "seed": seed,
         "backend": backend,
         "backend_build": backend_build,
@@ -147,6 +154,7 @@ def cnn_result(
     resumed_from: int | None,
     best_epoch: int | None,
     selection: str,
+    validation: dict[str, Any] | None,
     train_samples: int,
     train_seconds: float,
     inference_seconds: float,
@@ -179,6 +187,7 @@ def cnn_result(
         "best_epoch": best_epoch,
         "selection": selection,
         "selection_on_test": config["eval_set"] == "test",
+        "validation": validation,
         "train_samples": train_samples,
         "train_seconds": train_seconds,
         "seconds_per_epoch": train_seconds / epochs_run if epochs_run else None,

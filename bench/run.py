@@ -1,6 +1,7 @@
-"""`hsbench run`: the whole study on one dataset, resumable stage by stage.
+"""`hsbench run`: the whole study on one dataset per split seed, resumable stage by stage.
 
-prepare -> serial SVM grid -> parallel SVM grid (mpiexec) -> CNN -> report.
+prepare -> serial SVM grid -> parallel SVM grid (mpiexec) -> CNN, for each split seed
+(`--seeds 0-4`: each seed in its own data and results directories), then one report.
 
 Each stage is a separate `hsbench` process (the parallel grid under
 `mpiexec`), so MPI and the Keras backend start clean. A stage is skipped when
@@ -8,24 +9,27 @@ this checkout's `hsbench run` finished it with the same command line (so
 `--cnn-epochs 200` after a finished run trains again); an interrupted stage is
 re-run with `--resume`, which picks up its journal or checkpoint. Killing
 `hsbench run` and starting it again with the same arguments therefore
-continues where it stopped.
+continues where it stopped; the stages of seeds already finished are all "done already".
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from hsbench import atomic
 from hsbench.cnn.config import DEFAULT_BACKEND
 from hsbench.errors import InputError
+from hsbench.paths import check_output_dir
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class RunConfig:
     cnn_protocol: str = "modern"
     cnn_epochs: int | None = None
     cnn_backend: str = DEFAULT_BACKEND
+    offline: bool = False  # prepare may not download a named scene
 
     @property
     def scene_name(self) -> str:
@@ -103,6 +108,8 @@ def find_mpiexec() -> str:
 def stages(cfg: RunConfig) -> list[Stage]:
     data, out = cfg.data_dir, cfg.out_dir
     source = ["--cube", cfg.cube, "--gt", cfg.gt] if cfg.cube and cfg.gt else ["--scene", cfg.scene]
+    if cfg.offline:
+        source.append("--offline")
     prep = ["prepare", *source, "--split", cfg.split, "--train-fraction", str(cfg.train_fraction),
             "--seed", str(cfg.seed), "--out", str(data)]
     result = [Stage("prepare", prep, data / "manifest.json")]
@@ -125,13 +132,54 @@ def stages(cfg: RunConfig) -> list[Stage]:
     return result
 
 
-def run(cfg: RunConfig) -> Path:
-    """Run every stage not yet done, then the report; return the report path."""
-    todo = stages(cfg)
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """Split seeds from "0-4", "0,3,7" or a mix ("0-2,5"), in the order given, each once."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        if not m or (m.group(2) is not None and int(m.group(2)) < int(m.group(1))):
+            raise InputError(f"--seeds {text!r}: expected seeds >= 0 as a list and/or ranges lo-hi, "
+                             "such as 0-4 or 0,3,7")
+        lo = int(m.group(1))
+        hi = int(m.group(2)) if m.group(2) is not None else lo
+        seeds += [s for s in range(lo, hi + 1) if s not in seeds]
+    return tuple(seeds)
+
+
+def run(cfg: RunConfig, seeds: Sequence[int] | None = None) -> Path:
+    """Run every stage not yet done, for each split seed (default: cfg.seed), then the report."""
+    seeds = tuple(seeds) if seeds is not None else (cfg.seed,)
+    check_output_dir(cfg.results, "--results")
+    check_output_dir(cfg.work, "--work")
     t_all = time.perf_counter()
     done = _Done(cfg.work / ".hsbench-run-done.json")
+    runs = [replace(cfg, seed=seed) for seed in seeds]
+    for k, one in enumerate(runs, 1):
+        if len(runs) > 1:
+            print(f"split seed {one.seed} ({k} of {len(runs)}): {one.data_dir} -> {one.out_dir}", flush=True)
+        _run_stages(one, done, f"seed {one.seed}, " if len(runs) > 1 else "")
+        one.out_dir.mkdir(parents=True, exist_ok=True)
+        # the report paints maps from the split's coordinates: keep them beside the results
+        atomic.write_bytes(one.out_dir / "dataset.json", (one.data_dir / "dataset.json").read_bytes())
+    report_argv = [*hsbench_argv(), "report", str(cfg.report.parent), "-o", str(cfg.report)]
+    backends = cfg.results / "benchmarks" / "cnn_backends.json"  # this machine's backend benchmark, if run
+    if backends.is_file():
+        report_argv += ["--cnn-backends", str(backends)]
+    report = subprocess.run(report_argv)
+    if report.returncode != 0:
+        raise StageFailed(f"report failed with exit status {report.returncode}", report.returncode)
+    for one in runs:
+        if len(runs) > 1:
+            print(f"split seed {one.seed}:")
+        print(summary_table(one.out_dir))
+    print(f"all stages done in {time.perf_counter() - t_all:.1f} s; report: {cfg.report}")
+    return cfg.report
+
+
+def _run_stages(cfg: RunConfig, done: _Done, tag: str) -> None:
+    todo = stages(cfg)
     for i, stage in enumerate(todo, 1):
-        prefix = f"[{i}/{len(todo)}] {stage.name}"
+        prefix = f"[{tag}{i}/{len(todo)}] {stage.name}"
         if stage.output.exists() and (stage.name == "prepare" or done.has(stage)):
             print(f"{prefix}: done already ({stage.output})", flush=True)
             continue
@@ -143,19 +191,6 @@ def run(cfg: RunConfig) -> Path:
             raise StageFailed(f"{stage.name} failed with exit status {returncode}: {' '.join(argv)}", returncode)
         done.add(stage)
         print(f"{prefix}: finished in {time.perf_counter() - t0:.1f} s", flush=True)
-    cfg.out_dir.mkdir(parents=True, exist_ok=True)
-    # the report paints maps from the split's coordinates: keep them beside the results
-    atomic.write_bytes(cfg.out_dir / "dataset.json", (cfg.data_dir / "dataset.json").read_bytes())
-    report_argv = [*hsbench_argv(), "report", str(cfg.report.parent), "-o", str(cfg.report)]
-    backends = cfg.results / "benchmarks" / "cnn_backends.json"  # this machine's backend benchmark, if run
-    if backends.is_file():
-        report_argv += ["--cnn-backends", str(backends)]
-    report = subprocess.run(report_argv)
-    if report.returncode != 0:
-        raise StageFailed(f"report failed with exit status {report.returncode}", report.returncode)
-    print(summary_table(cfg.out_dir))
-    print(f"all stages done in {time.perf_counter() - t_all:.1f} s; report: {cfg.report}")
-    return cfg.report
 
 
 class _Done:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from hsbench import results
 from hsbench.atomic import write_json
 from hsbench.errors import InputError
@@ -22,6 +24,7 @@ from hsbench.provenance import gpu_name, host_info, sha256_file
 from hsbench.svm import libsvm, mpi
 from hsbench.svm.backends import DEFAULT_KERNEL_CACHE_MB, make_backend, thundersvm_build
 from hsbench.svm.errors import InputError as SvmInputError
+from hsbench.svm.folds import FOLD_KINDS, make_spatial_folds
 from hsbench.svm.grid import PRESETS, Grid, make_folds, parse_values
 from hsbench.svm.journal import journal_key
 from hsbench.svm.search import SearchOutcome, journal_path_for, run_search
@@ -41,6 +44,8 @@ class GridJob:
     C: str | None = None
     folds: int = 10
     seed: int = 0
+    cv: str | None = None  # "stratified" | "spatial"; None: spatial on a disjoint split, else stratified
+    cv_buffer: int | None = None  # spatial folds' buffer in pixels; None: the split's window - 1
     backend: str = "sklearn"
     threads: int = -1
     kernel_cache_mb: float = DEFAULT_KERNEL_CACHE_MB
@@ -113,9 +118,14 @@ def _run(job: GridJob, comm: Any, agreement: mpi.Agreement) -> int:
     libsvm.check_training(train)
     if test is not None:
         libsvm.check_test(test, train)
+    folds_kind, coords, buffer = _fold_scheme(job, meta, meta_path, train.y, train_path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        folds = make_folds(train.y, grid.n_folds, job.seed, source=str(train_path))
+        if coords is not None:
+            folds, exclude = make_spatial_folds(train.y, coords, grid.n_folds, job.seed, buffer,
+                                                source=str(train_path))
+        else:
+            folds, exclude = make_folds(train.y, grid.n_folds, job.seed, source=str(train_path)), None
     if rank == 0:  # one line per warning, as the errors are reported
         for w in caught:
             print(f"hsbench grid: warning: {train_path}: {w.message}", file=sys.stderr)
@@ -131,8 +141,8 @@ def _run(job: GridJob, comm: Any, agreement: mpi.Agreement) -> int:
     outcome = run_search(
         backend, grid, folds, train.y,
         journal_path=journal_path_for(out),
-        journal_key=journal_key(train_sha, grid, folds, f"{backend.name}/{backend.build}"),
-        resume=job.resume, X_test=test.X if test is not None else None, comm=comm,
+        journal_key=journal_key(train_sha, grid, folds, f"{backend.name}/{backend.build}", exclude),
+        resume=job.resume, exclude=exclude, X_test=test.X if test is not None else None, comm=comm,
         on_start=bar.start, on_progress=bar.update,
     )
     bar.close()
@@ -152,6 +162,8 @@ def _run(job: GridJob, comm: Any, agreement: mpi.Agreement) -> int:
     result = results.svm_grid_result(
         cells=outcome.cells, best=outcome.best, grid=grid.to_dict(),
         grid_name="custom" if (job.gamma or job.C) else job.grid, folds=folds.tolist(), seed=job.seed,
+        folds_kind=folds_kind, cv_buffer=buffer,
+        cv_buffer_dropped=exclude.sum(axis=1).tolist() if exclude is not None else [0] * grid.n_folds,
         backend=backend.name, backend_build=backend.build, ranks=mpi.size_of(comm),
         threads=job.threads if backend.name == "thundersvm" else 1,
         kernel_cache=bool(getattr(backend, "kernel_cache", False)), kernel_cache_mb=job.kernel_cache_mb,
@@ -161,8 +173,31 @@ def _run(job: GridJob, comm: Any, agreement: mpi.Agreement) -> int:
     )
     write_json(out, result)
     if not job.quiet:
-        _print_summary(outcome, grid, test_block, out)
+        _print_summary(outcome, grid, test_block, out, folds_kind)
     return 0
+
+
+def _fold_scheme(job: GridJob, meta: dict, meta_path: Path | None, y: np.ndarray,
+                 train_path: Path) -> tuple[str, np.ndarray | None, int]:
+    """(folds kind, training pixel coordinates for spatial folds or None, buffer in pixels)."""
+    split = meta.get("split") or {}
+    kind = job.cv or ("spatial" if split.get("kind") == "disjoint" else "stratified")
+    if kind not in FOLD_KINDS:
+        raise InputError(f"--cv must be one of {', '.join(FOLD_KINDS)}, got {kind!r}")
+    if kind == "stratified":
+        if job.cv_buffer is not None:
+            raise InputError("--cv-buffer applies to spatial folds only (--cv spatial)")
+        return kind, None, 0
+    coords = (meta.get("train") or {}).get("coords")
+    if coords is None:
+        raise InputError(f"--cv spatial: {train_path} has no pixel coordinates (a plain LibSVM file); "
+                         "give --data DIR of a prepared dataset, whose dataset.json holds them, or --cv stratified")
+    xy = np.asarray(coords, dtype=np.int64)
+    if xy.shape != (len(y), 2) or not np.array_equal(meta["train"].get("labels", y), y):
+        raise InputError(f"{meta_path}: its training coordinates and labels do not describe the "
+                         f"{len(y)} rows of {train_path} (re-run hsbench prepare)")
+    buffer = job.cv_buffer if job.cv_buffer is not None else max(int(split.get("window", 1)) - 1, 0)
+    return kind, xy, buffer
 
 
 class _Progress:
@@ -187,8 +222,8 @@ class _Progress:
             self.bar.close()
 
 
-def _print_summary(outcome: SearchOutcome, grid: Grid, test: dict | None, out: Path) -> None:
-    print(f"{grid.n_folds}-fold CV accuracy % (minutes)")
+def _print_summary(outcome: SearchOutcome, grid: Grid, test: dict | None, out: Path, folds_kind: str) -> None:
+    print(f"{grid.n_folds}-fold {folds_kind} CV accuracy % (minutes)")
     print(format_table(outcome.cells, grid))
     best = outcome.best
     line = f"best: gamma={best['gamma']:g} C={best['C']:g} CV {100 * best['mean_accuracy']:.2f}%"

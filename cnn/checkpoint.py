@@ -39,23 +39,30 @@ class RunState:
         self.writer = writer  # False on processes other than 0 of a multi-process run: they keep state, write nothing
         self.data_fingerprint = data_fingerprint
         self.history: list[dict] = []
-        self.best_loss = float("inf")
+        # what the kept weights scored, compared as a tuple (lower is better): (loss, -accuracy) when the
+        # monitor is the loss, (-accuracy, loss) when it is the accuracy
+        self.best_score: tuple[float, float] = (float("inf"), float("inf"))
         self.best_epoch: int | None = None
         self.best_weights: list[np.ndarray] | None = None
         self.wait = 0
         self.stopped_early = False
         self.stop_signal: int | None = None
 
+    def score(self, loss: float, acc: float) -> tuple[float, float]:
+        return (-acc, loss) if self.config.monitor == "accuracy" else (loss, -acc)
+
     # -- best weights and early stopping (callback state Keras would not restore) --
     def observe(self, model: keras.Model, epoch: int, loss: float, acc: float) -> None:
-        name = self.config.eval_set
-        if loss < self.best_loss:
-            verdict = f"best so far (previous {self.best_loss:.6g}): weights kept"
-            self.best_loss, self.best_epoch, self.wait = loss, epoch, 0
+        name, monitor = self.config.eval_set, self.config.monitor
+        score = self.score(loss, acc)
+        previous = f"{monitor} {abs(self.best_score[0]):.6g}"
+        if score < self.best_score:
+            verdict = f"best {monitor} so far (previous {previous}): weights kept"
+            self.best_score, self.best_epoch, self.wait = score, epoch, 0
             self.best_weights = [np.array(w) for w in model.get_weights()]
         else:
             self.wait += 1
-            verdict = f"not better than {self.best_loss:.6g} (epoch {self.best_epoch}): not kept"
+            verdict = f"not better than {previous} (epoch {self.best_epoch}): not kept"
         self.log(f"epoch {epoch}: {name} loss {loss:.6g} acc {acc:.4f} -> {verdict}")
         if self.config.patience is not None and self.wait >= self.config.patience:
             self.log(f"early stop: {self.wait} evaluations without improvement")
@@ -94,7 +101,7 @@ class RunState:
         state = {
             "epoch": epoch, "model_file": model_file,
             "best_file": best_file if self.best_weights is not None else None,
-            "best_loss": self.best_loss if self.best_epoch else None, "best_epoch": self.best_epoch,
+            "best_score": list(self.best_score) if self.best_epoch else None, "best_epoch": self.best_epoch,
             "wait": self.wait, "stopped_early": self.stopped_early, "history": self.history,
             "config": asdict(self.config), "data_fingerprint": self.data_fingerprint,
             "input_shape": list(model.input_shape[1:]), "backend": keras.backend.backend(),
@@ -111,7 +118,10 @@ class RunState:
         self.history = state["history"]
         self.best_epoch, self.wait = state["best_epoch"], state["wait"]
         self.stopped_early = bool(state.get("stopped_early", False))
-        self.best_loss = state["best_loss"] if state["best_loss"] is not None else float("inf")
+        if state.get("best_score") is not None:
+            self.best_score = (float(state["best_score"][0]), float(state["best_score"][1]))
+        elif state.get("best_loss") is not None:  # a checkpoint from before the monitor was chosen (loss)
+            self.best_score = (float(state["best_loss"]), float("inf"))
         if state["best_file"]:
             with np.load(self.ckpt_dir / state["best_file"]) as z:
                 self.best_weights = [z[f"arr_{i}"] for i in range(len(z.files))]

@@ -7,7 +7,7 @@ has chosen the Keras backend (which keras reads once, at its first import).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hsbench.cnn.errors import InputError
 
@@ -25,6 +25,10 @@ DEVICES = ("1", "all")
 OPTIMIZERS = ("sgd", "adam")
 LOSSES = ("mean_squared_error", "categorical_crossentropy")
 EVAL_SETS = ("test", "validation")
+# how the validation rows are carved (hsbench.cnn.validation); "auto": spatial on a disjoint split
+VAL_SPLITS = ("auto", "stratified", "spatial")
+# what chooses the kept weights and stops early; "auto": accuracy on spatial validation, else loss
+MONITORS = ("auto", "loss", "accuracy")
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,8 @@ class Config:
     eval_every: int  # evaluate (and maybe keep weights) every N epochs
     eval_set: str  # "test" (seed) | "validation" (modern)
     val_fraction: float = 0.0
+    val_split: str = "auto"  # one of VAL_SPLITS; a run records the one it used
+    monitor: str = "auto"  # one of MONITORS; a run records the one it used
     patience: int | None = None  # in evaluations; None = no early stopping
     augment: bool = False  # random flips/rotations of the training windows
     model: str = "standard"
@@ -59,6 +65,8 @@ class Config:
         _choice("--loss", self.loss, LOSSES)
         _choice("evaluation set", self.eval_set, EVAL_SETS)
         _choice("--devices", self.devices, DEVICES)
+        _choice("--val-split", self.val_split, VAL_SPLITS)
+        _choice("--monitor", self.monitor, MONITORS)
         if not self.model:
             raise InputError("--model must name a model")
         for option, value in (("--epochs", self.epochs), ("--batch-size", self.batch_size),
@@ -100,15 +108,36 @@ PROTOCOLS: dict[str, Config] = {
 }
 
 
+def resolve(config: Config, split_kind: str | None) -> Config:
+    """The config with "auto" choices made for data of `split_kind` (a run records the resolved one).
+
+    Spatial validation on a disjoint split: its pixels lie beyond a buffer, like the test pixels,
+    and there the loss rises from the first epochs (confident mistakes) while accuracy still
+    improves, so the loss would keep a barely trained model: accuracy chooses (ties: lower loss).
+    """
+    val_split = config.val_split
+    if config.eval_set == "validation" and val_split == "auto":
+        val_split = "spatial" if split_kind == "disjoint" else "stratified"
+    monitor = config.monitor
+    if monitor == "auto":
+        monitor = "accuracy" if config.eval_set == "validation" and val_split == "spatial" else "loss"
+    return replace(config, val_split=val_split, monitor=monitor)
+
+
 def selection_rule(config: Config) -> str:
     """Which set chose the kept weights, in words (written into the results)."""
+    best = "highest {set} accuracy (ties: lower loss)" if config.monitor == "accuracy" else "lowest {set} loss"
     if config.eval_set == "test":
         return (
-            f"weights with the lowest TEST loss, evaluated every {config.eval_every} epochs "
+            f"weights with the {best.format(set='TEST')}, evaluated every {config.eval_every} epochs "
             "(the seed's TestAndSaveEveryN): model selection on the test set, so test accuracy is optimistic"
         )
+    if config.val_split == "spatial":
+        part = (f"{config.val_fraction:g} of each class's training pixels as one spatial block, fitted pixels "
+                "whose window would overlap a validation window left out")
+    else:
+        part = f"{config.val_fraction:g} of the training pixels, stratified, seed {config.seed}"
     return (
-        f"weights with the lowest validation loss ({config.val_fraction:g} of the training pixels, "
-        f"stratified, seed {config.seed}); early stopping after {config.patience} evaluations without "
-        "improvement; the test set is used once, at the end"
+        f"weights with the {best.format(set='validation')} ({part}); early stopping after {config.patience} "
+        "evaluations without improvement; the test set is used once, at the end"
     )

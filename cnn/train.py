@@ -27,7 +27,7 @@ import numpy as np
 
 from hsbench.cnn.atomic import atomic_path
 from hsbench.cnn.checkpoint import CHECKPOINT_DIR, RunState, data_fingerprint, read_checkpoint
-from hsbench.cnn.config import Config, selection_rule
+from hsbench.cnn.config import Config, resolve, selection_rule
 from hsbench.cnn.dataset import EpochSetter, WindowDataset
 from hsbench.cnn.devices import device_name, predict, set_up_devices, undistributed
 from hsbench.cnn.distributed import Launch, agree, detect_launch
@@ -35,7 +35,7 @@ from hsbench.cnn.errors import InputError
 from hsbench.cnn.flags import backend_flags, describe
 from hsbench.cnn.models import MODELS, build_model
 from hsbench.cnn.optimizer import make_optimizer
-from hsbench.cnn.validation import validation_split
+from hsbench.cnn.validation import ValidationRows, spatial_validation_split, validation_split
 from hsbench.cnn.windows import WindowFile
 
 
@@ -62,6 +62,7 @@ class Result:
     processes: int
     resumed_from: int | None
     stopped_early: bool
+    validation: dict | None  # ValidationRows.record() of the validation part, None without one
     model_path: Path
     history_path: Path
     wall_seconds: float  # wall time of this session's fit (training and evaluation)
@@ -163,9 +164,11 @@ def train(
                 f"{wf.path}: the checkpoint in {out / CHECKPOINT_DIR} was trained on other pixels or labels "
                 "(a re-prepared dataset?); remove it or use another --out"
             )
-        saved = Config(**state["config"])
+        # checkpoints from before these were recorded: stratified validation rows, loss chose
+        saved = Config(**{"val_split": "stratified", "monitor": "loss", **state["config"]})
         # the run's identity comes from the checkpoint; only the epoch budget may grow
         config = replace(saved, epochs=config.epochs)
+    config = resolve(config, wf.split.get("kind"))  # recorded resolved: a resume carves and chooses alike
     n_devices = set_up_devices(config, launch)
     agree(launch, state["epoch"] if state is not None else 0, "the checkpoint's epoch to resume from")
     if config.mixed_precision:
@@ -177,8 +180,10 @@ def train(
     onehot = np.eye(len(classes), dtype=np.float32)
     y_train = onehot[[index[int(c)] for c in wf.train_labels]]
     fit_rows = np.arange(len(wf.train_labels))
+    parts: ValidationRows | None = None
     if config.eval_set == "validation":
-        fit_rows, val_rows = validation_split(wf.train_labels, config.val_fraction, config.seed)
+        parts = _validation_rows(wf, config)
+        fit_rows, val_rows = parts.fit, parts.validation
         eval_coords, eval_y = wf.train_coords[val_rows], y_train[val_rows]
     else:
         eval_coords, eval_y = wf.test_coords, onehot[[index[int(c)] for c in wf.test_labels]]
@@ -250,9 +255,25 @@ def train(
         backend=keras.backend.backend(), backend_flags=flags, device=device_name(), n_devices=n_devices,
         processes=launch.count,
         resumed_from=initial_epoch or None, stopped_early=run.stopped_early,
+        validation=parts.record() if parts is not None else None,
         model_path=out / "model.keras", history_path=out / "history.csv",
         wall_seconds=wall,
     )
+
+
+def _validation_rows(wf: WindowFile, config: Config) -> ValidationRows:
+    if config.val_split == "spatial":
+        parts = spatial_validation_split(wf.train_coords, wf.train_labels, config.val_fraction, config.seed,
+                                         wf.window)
+    else:
+        fit, val = validation_split(wf.train_labels, config.val_fraction, config.seed)
+        unwatched = sorted(set(np.unique(wf.train_labels).tolist()) - set(np.unique(wf.train_labels[val]).tolist()))
+        parts = ValidationRows(fit=fit, validation=val, kind="stratified", unwatched=tuple(unwatched))
+    if len(parts.validation) == 0:
+        raise InputError(f"{wf.path}: no class can give {config.val_split} validation pixels "
+                         f"(--val-fraction {config.val_fraction:g}) and keep fitted pixels; "
+                         "try --val-split stratified or a larger training fraction")
+    return parts
 
 
 def _quiet(message: str) -> None:

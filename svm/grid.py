@@ -158,6 +158,16 @@ def make_folds(y: np.ndarray, n_folds: int, seed: int, source: str = "training f
     return folds
 
 
-def fold_splits(folds: np.ndarray, n_folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def fold_rows(folds: np.ndarray, fold: int, exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) row indices of one fold; `exclude[fold]` marks rows left out of its training
+    (the buffer of spatial folds, hsbench.svm.folds)."""
+    train = folds != fold
+    if exclude is not None:
+        train &= ~exclude[fold]
+    return np.flatnonzero(train), np.flatnonzero(folds == fold)
+
+
+def fold_splits(folds: np.ndarray, n_folds: int,
+                exclude: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train, test) index arrays per fold, as a `cv=` list for scikit-learn."""
-    return [(np.flatnonzero(folds != i), np.flatnonzero(folds == i)) for i in range(n_folds)]
+    return [fold_rows(folds, i, exclude) for i in range(n_folds)]

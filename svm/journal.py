@@ -21,13 +21,16 @@ from hsbench.svm.grid import Grid
 FORMAT = "hsbench-svm-journal"
 
 
-def journal_key(train_sha256: str, grid: Grid, folds: np.ndarray, backend: str) -> str:
+def journal_key(train_sha256: str, grid: Grid, folds: np.ndarray, backend: str,
+                exclude: np.ndarray | None = None) -> str:
     """`backend` names the implementation and build (e.g. "thundersvm/gpu"): CPU and GPU
-    builds are not mixed in one journal."""
+    builds are not mixed in one journal. `exclude` (spatial folds' buffer) is part of the folds."""
     h = hashlib.sha256()
     h.update(json.dumps({"train": train_sha256, "grid": grid.to_dict(), "n_folds": grid.n_folds,
                          "backend": backend}, sort_keys=True).encode())
     h.update(np.ascontiguousarray(folds, dtype=np.int64).tobytes())
+    if exclude is not None and exclude.any():  # no buffer: the key of stratified folds, as before
+        h.update(np.packbits(np.ascontiguousarray(exclude, dtype=bool)).tobytes())
     return h.hexdigest()
 
 

@@ -49,6 +49,7 @@ def run_search(
     journal_path: str | os.PathLike,
     journal_key: str,
     resume: bool = False,
+    exclude: np.ndarray | None = None,
     X_test: np.ndarray | None = None,
     comm: Any | None = None,
     on_start: Callable[[int, int], None] | None = None,
@@ -57,7 +58,8 @@ def run_search(
     """CV over every (gamma, C) cell, then refit the best cell on all rows and predict `X_test`.
 
     As scikit-learn's `BaseSearchCV.fit` with `refit=True`. `on_start(done, total)` and
-    `on_progress(record)` run on rank 0, which alone refits and returns the outcome.
+    `on_progress(record)` run on rank 0, which alone refits and returns the outcome. `exclude[f]`
+    marks rows left out of fold f's training (the buffer of spatial folds).
     """
     rank = mpi.rank_of(comm)
     finished: list[dict] = []
@@ -94,7 +96,7 @@ def run_search(
 
     t0 = time.perf_counter()
     try:
-        mpi.farm(todo, lambda t: fit_and_score(backend, grid, folds, y, t), on_record, comm)
+        mpi.farm(todo, lambda t: fit_and_score(backend, grid, folds, y, t, exclude), on_record, comm)
     finally:
         if writer:
             writer.close()

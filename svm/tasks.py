@@ -17,16 +17,19 @@ from typing import Any
 import numpy as np
 
 from hsbench.svm.backends import Backend
-from hsbench.svm.grid import Grid
+from hsbench.svm.grid import Grid, fold_rows
 
 
-def fit_and_score(backend: Backend, grid: Grid, folds: np.ndarray, y: np.ndarray, task: int) -> dict:
-    """Run task `task`; return {task, cell, fold, gamma, C, accuracy, fit_seconds, predict_seconds, error}."""
+def fit_and_score(backend: Backend, grid: Grid, folds: np.ndarray, y: np.ndarray, task: int,
+                  exclude: np.ndarray | None = None) -> dict:
+    """Run task `task`; return {task, cell, fold, gamma, C, accuracy, fit_seconds, predict_seconds, error}.
+
+    `exclude[fold]` marks rows left out of the fold's training (spatial folds' buffer)."""
     cell, fold = grid.task(task)
     gamma, C = grid.cell(cell)
     record: dict[str, Any] = {"task": task, "cell": cell, "fold": fold, "gamma": gamma, "C": C,
               "accuracy": math.nan, "fit_seconds": 0.0, "predict_seconds": 0.0, "error": None}
-    train_idx, test_idx = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
+    train_idx, test_idx = fold_rows(folds, fold, exclude)
     try:
         pred, fit_s, pred_s = backend.fit_predict(train_idx, test_idx, gamma, C)
     except Exception as exc:  # recorded, as sklearn's error_score=nan does

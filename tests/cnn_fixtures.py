@@ -19,8 +19,10 @@ def synthetic_scene(h: int = 12, w: int = 12, bands: int = 30, classes: int = 3,
 
 
 def make_window_file(
-    path: Path, *, h: int = 12, w: int = 12, bands: int = 30, classes: int = 3, window: int = 5, seed: int = 0
+    path: Path, *, h: int = 12, w: int = 12, bands: int = 30, classes: int = 3, window: int = 5, seed: int = 0,
+    split_kind: str = "random",
 ) -> Path:
+    """Half of the pixels, at random, train; `split_kind` is only what the file says the split was."""
     cube, gt = synthetic_scene(h, w, bands, classes, seed)
     rows, cols = np.nonzero(gt)
     coords = np.stack([rows, cols], 1)
@@ -30,6 +32,6 @@ def make_window_file(
     write_window_file(
         path, cube, coords[train], labels[train], coords[test], labels[test],
         {c: f"class {c}" for c in range(1, classes + 1)}, window,
-        {"kind": "random", "train_fraction": 0.5, "seed": seed},
+        {"kind": split_kind, "train_fraction": 0.5, "seed": seed},
     )
     return path

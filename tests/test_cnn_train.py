@@ -118,3 +118,33 @@ def test_resume_refuses_a_checkpoint_of_other_data(tmp_path, wfile):
     other = make_window_file(tmp_path / "other.h5", window=7, seed=1)  # same shape, other pixels
     with pytest.raises(InputError, match="trained on other pixels or labels"):
         train(other, tmp_path / "o", _seed_config(epochs=3), resume=True, verbose=0, log=lambda m: None)
+
+
+def test_a_disjoint_split_validates_on_a_spatial_block_chosen_by_accuracy_and_resumes(tmp_path):
+    from dataclasses import replace
+
+    from hsbench.cnn.windows import WindowFile
+
+    wfile = make_window_file(tmp_path / "d.h5", h=30, w=30, window=7, split_kind="disjoint")
+    cfg = replace(PROTOCOLS["modern"], epochs=3, batch_size=32, checkpoint_every=2, val_fraction=0.2)
+    full = train(wfile, tmp_path / "full", cfg, verbose=0, log=lambda m: None)
+    assert (full.config.val_split, full.config.monitor) == ("spatial", "accuracy")
+    val = full.validation
+    assert val is not None and val["kind"] == "spatial" and val["buffer"] == 6
+    n_train = len(WindowFile(wfile).train_labels)
+    assert val["pixels"] + val["fit_pixels"] + val["buffer_dropped"] == n_train == full.train_samples + \
+        val["pixels"] + val["buffer_dropped"]
+    # the kept epoch: highest validation accuracy, ties to the lower loss
+    rows = full.history
+    best = min(rows, key=lambda r: (-r["val_accuracy"], r["val_loss"], r["epoch"]))
+    assert full.best_epoch == best["epoch"] and "highest validation accuracy" in full.selection
+
+    def kill_after_first_epoch(msg):
+        if msg.startswith("epoch 1:"):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(TrainingInterrupted):
+        train(wfile, tmp_path / "cut", cfg, verbose=0, log=kill_after_first_epoch)
+    resumed = train(wfile, tmp_path / "cut", cfg, resume=True, verbose=0, log=lambda m: None)
+    assert resumed.best_epoch == full.best_epoch and resumed.validation == val
+    np.testing.assert_array_equal(full.predictions, resumed.predictions)

@@ -56,8 +56,9 @@ def written(tmp_path_factory):
     data = d / "data"
     assert main(["prepare", "--cube", str(d / "cube.npy"), "--gt", str(d / "gt.npy"), "--split", "disjoint",
                  "--window", "7", "--train-fraction", "0.3", "--out", str(data)]) == 0
-    assert main(["grid", "--data", str(data), "--gamma", "1,2", "--C", "1,10", "--folds", "3", "--quiet",
-                 "--out", str(d / "svm.json")]) == 0
+    # spatial folds (the default on a disjoint split), with a buffer this tiny scene can afford
+    assert main(["grid", "--data", str(data), "--gamma", "1,2", "--C", "1,10", "--folds", "3", "--cv-buffer", "1",
+                 "--quiet", "--out", str(d / "svm.json")]) == 0
     assert main(["cnn", "--data", str(data), "--out", str(d / "cnn"), "--protocol", "modern", "--epochs", "1",
                  "--progress", "none"]) == 0
     return {
@@ -91,3 +92,15 @@ def test_the_split_records_its_buffer(written):
     split = written["dataset"]["split"]
     assert split["kind"] == "disjoint" and split["buffer"] == split["window"] - 1 == 6
     assert written["svm_grid"]["dataset"]["split"]["buffer"] == 6  # copied into the results
+
+
+def test_model_selection_on_a_disjoint_split_is_spatial(written):
+    svm, cnn = written["svm_grid"], written["cnn"]
+    assert svm["folds_kind"] == "spatial" and svm["cv_buffer"] == 1  # as asked (--cv-buffer 1)
+    assert len(svm["cv_buffer_dropped"]) == svm["n_folds"] == 3
+    val = cnn["validation"]
+    assert val["kind"] == "spatial" and val["buffer"] == 6  # window 7 - 1
+    n_train = sum(written["dataset"]["counts"]["train"].values())
+    assert val["pixels"] + val["fit_pixels"] + val["buffer_dropped"] == n_train
+    assert cnn["train_samples"] == val["fit_pixels"]
+    assert cnn["hyper"]["val_split"] == "spatial" and cnn["hyper"]["monitor"] == "accuracy"

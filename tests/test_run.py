@@ -66,3 +66,32 @@ def test_run_all_stages_then_resume(tmp_path, cli, monkeypatch):
     assert rc == 0, out + err
     assert out.count("done already") == 3 and "cnn modern (tensorflow): running" in out
     assert json.loads((res / "cnn_modern_tensorflow" / "cnn.json").read_text())["epochs"] == 3
+
+
+def test_run_over_seeds_resumes_without_redoing_finished_seeds(tmp_path, cli):
+    cube, gt = make_scene(h=20, w=20, bands=30)
+    scene = tmp_path / "scene"
+    scene.mkdir()
+    np.save(scene / "cube.npy", cube)
+    np.save(scene / "gt.npy", gt)
+    args = ("run", "--cube", scene / "cube.npy", "--gt", scene / "gt.npy", "--train-fraction", "0.2",
+            "--results", tmp_path / "results", "--work", tmp_path / "runs", "--ranks", "1", "--grids", "seed",
+            "--cnn-epochs", "1", "--seeds", "0,1")
+    rc, out, err = cli(*args)
+    assert rc == 0, out + err
+    res = tmp_path / "results" / "cube"
+    for seed in (0, 1):  # each seed in its own data and results directories
+        split = json.loads((res / f"random-0.2-s{seed}" / "dataset.json").read_text())["split"]
+        assert split["seed"] == seed and (tmp_path / "runs" / f"cube-random-0.2-s{seed}" / "manifest.json").is_file()
+    report = (res / "REPORT.md").read_text()
+    assert "## Across seeds: cube, random split, train fraction 0.2 (seeds 0, 1)" in report
+    assert "### 7. Model selection and significance" in report
+
+    # killed during seed 1's CNN: a second run redoes that stage only
+    (res / "random-0.2-s1" / "cnn_modern_tensorflow" / "cnn.json").unlink()
+    rc, out, err = cli(*args)
+    assert rc == 0, out + err
+    assert out.count("done already") == 5 and "[seed 1, 3/3] cnn modern (tensorflow): running" in out
+
+    rc, _, err = cli(*args[:-1], "1-")
+    assert rc == 2 and err.count("\n") == 1 and "--seeds '1-'" in err

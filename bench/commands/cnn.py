@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hsbench.cnn.config import BACKENDS, DEVICES, PROTOCOLS
+from hsbench.cnn.config import BACKENDS, DEVICES, MONITORS, PROTOCOLS, VAL_SPLITS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,6 +41,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="evaluate every N epochs (seed: 10 on the test set, modern: 1 on validation)")
     p.add_argument("--patience", type=int, help="modern: evaluations without improvement before stopping")
     p.add_argument("--val-fraction", type=float, help="modern: part of each class's training pixels for validation")
+    p.add_argument("--val-split", choices=VAL_SPLITS[1:], default=None,
+                   help="modern: validation pixels drawn at random per class (stratified) or as one block per "
+                        "class with fitted pixels kept a window away (spatial) (default: spatial on a disjoint "
+                        "split, stratified otherwise)")
+    p.add_argument("--monitor", choices=MONITORS[1:], default=None,
+                   help="what keeps the weights and stops early: the evaluation loss, or its accuracy (ties: "
+                        "lower loss) (default: accuracy on spatial validation, loss otherwise)")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                    help="random flips and 90-degree rotations of training windows (modern: on, seed: off)")
     p.add_argument("--seed", type=int, default=0,
@@ -65,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
         k: v for k, v in {
             "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "decay": args.decay,
             "eval_every": args.eval_every, "patience": args.patience, "val_fraction": args.val_fraction,
-            "augment": args.augment,
+            "augment": args.augment, "val_split": args.val_split,
+            "monitor": args.monitor,
         }.items() if v is not None
     }
     overrides.update(model=args.model, seed=args.seed, devices=args.devices,

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 from hsbench.svm.backends import BACKENDS, DEFAULT_KERNEL_CACHE_MB
+from hsbench.svm.folds import FOLD_KINDS
 from hsbench.svm.grid import PRESETS
 from hsbench.svm_job import GridJob, run_grid_job
 
@@ -20,6 +21,15 @@ value syntax for --gamma and --C:
   2^-6:2^4     powers of 2 from 2^-6 to 2^4 (exponent step 1)
   1e0:1e5      powers of 10 from 1 to 100000
   lists and ranges mix: 0.5,2^0:2^3
+
+folds (--cv):
+  stratified   StratifiedKFold, shuffled with --seed (the default on a random split
+               and on plain LibSVM files)
+  spatial      each class's training pixels cut into contiguous sub-strips along the
+               longer side of their extent, every sub-strip whole in one fold, and the
+               rows within --cv-buffer pixels of a fold's held-out rows left out of its
+               training (the default on a disjoint split; needs --data: the pixel
+               coordinates are in its dataset.json)
 
 examples:
   hsbench grid --data runs/ip --out results/svm_grid_ip.json
@@ -33,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "grid",
         help="SVM grid search: k-fold CV for every (gamma, C) cell, serial or over MPI ranks",
         description=textwrap.fill(
-            "Stratified k-fold cross-validation of an RBF SVM for every (gamma, C) cell; the best "
+            "k-fold cross-validation (stratified or spatial) of an RBF SVM for every (gamma, C) cell; the best "
             "cell (highest mean CV accuracy, ties -> smaller C, then smaller gamma) is refit on the "
             "whole training file and predicts the test file. Run under `mpiexec -n N` to spread "
             "the (gamma, C, fold) tasks over N ranks; without mpiexec it runs serially.",
@@ -57,8 +67,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "wide = gamma 2^-6:2^4 x C 1e0:1e5 (default: seed)")
     g.add_argument("--gamma", metavar="VALUES", help="RBF gamma values, overriding the preset (syntax below)")
     g.add_argument("--C", dest="C", metavar="VALUES", help="C values, overriding the preset (syntax below)")
-    g.add_argument("--folds", type=int, default=10, help="stratified CV folds (default: 10)")
-    g.add_argument("--seed", type=int, default=0, help="seed of the fold shuffle (default: 0)")
+    g.add_argument("--folds", type=int, default=10, help="CV folds (default: 10)")
+    g.add_argument("--cv", choices=FOLD_KINDS, default=None,
+                   help="fold scheme (below; default: spatial on a disjoint split, stratified otherwise)")
+    g.add_argument("--cv-buffer", type=int, default=None, metavar="PIXELS",
+                   help="spatial folds: rows this close (Chebyshev distance) to a fold's held-out rows are left "
+                        "out of its training (default: the split's window - 1, so no windows overlap)")
+    g.add_argument("--seed", type=int, default=0,
+                   help="seed of the fold shuffle, or of the sub-strips' fold order (default: 0)")
     b = p.add_argument_group("backend")
     b.add_argument("--backend", default="sklearn", metavar="{" + ",".join(BACKENDS) + "}",
                    help="sklearn (libsvm, default) or thundersvm (CPU wheel or CUDA build)")
@@ -77,6 +93,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     return run_grid_job(GridJob(
         data=args.data, train=args.train, test=args.test, out=args.out, grid=args.grid, gamma=args.gamma,
-        C=args.C, folds=args.folds, seed=args.seed, backend=args.backend, threads=args.threads,
-        kernel_cache_mb=args.kernel_cache_mb, resume=args.resume, quiet=args.quiet,
+        C=args.C, folds=args.folds, seed=args.seed, cv=args.cv, cv_buffer=args.cv_buffer, backend=args.backend,
+        threads=args.threads, kernel_cache_mb=args.kernel_cache_mb, resume=args.resume, quiet=args.quiet,
     ))

@@ -11,10 +11,16 @@ Collect every results JSON under RESULTS_DIR (recursively: kinds "svm_grid",
 "cnn" and "dataset"; other JSON files are skipped with a warning) and write one
 markdown report plus PNG figures in a figures/ folder beside it.
 
-Sections, per dataset (scene + split kind + train fraction + seed):
+It opens with the verdict: per study (scene + split kind + train fraction),
+each method's test OA, AA, kappa as mean +- std over the split seeds, the CV or
+validation accuracy it was selected on, wall time, and McNemar's test against
+the other family. A study with several seeds then gets its tables over the
+seeds. Sections, per dataset (one split seed):
  1 Setup, 2 Accuracy, 3 the grid in the seed's style, 4 Time (speedup and
  efficiency over the serial run), 5 Anchors (the seed's published figures
- beside ours), 6 Figures. A method with no results file reads "not run".
+ beside ours), 6 Figures, 7 Model selection and significance (selection
+ accuracy beside test OA; McNemar between every two methods).
+A method with no results file reads "not run".
 Classification maps need the prepared dataset.json (it holds the pixel
 coordinates) somewhere under RESULTS_DIR. --cnn-backends FILE adds the table
 "CNN backends on this machine" from `python -m hsbench.benchmarks.cnn_backends`
@@ -43,12 +49,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     # imported here so `hsbench --help` does not pay for matplotlib
     from hsbench.atomic import write_text
+    from hsbench.paths import check_output_dir, check_output_file
     from hsbench.report import collect_results, group_by_dataset, render_markdown
     from hsbench.report.backends import load_backends
     from hsbench.report.figures import draw_figures
 
     output: Path = args.output or args.results_dir / "REPORT.md"
     loaded, warnings = collect_results(args.results_dir)  # validates everything before any write
+    check_output_file(output, "-o")
+    check_output_dir(output.parent / "figures", "-o (its figures/ folder)")
     cnn_backends = load_backends(args.cnn_backends) if args.cnn_backends else None
     for w in warnings:
         print(f"hsbench report: warning: {w}", file=sys.stderr)

@@ -23,6 +23,7 @@ Killed and started again with the same arguments, it continues where it stopped.
 examples:
   hsbench run
   hsbench run --split disjoint            # the leakage check: spatially disjoint train/test
+  hsbench run --seeds 0-4                 # the study on 5 splits: mean +- std and McNemar per seed
   hsbench run --ranks 8 --cnn-epochs 200
 """
 
@@ -30,12 +31,18 @@ examples:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help=HELP, description=HELP[0].upper() + HELP[1:] + ".", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--scene", default="indian_pines", help="named scene (default: indian_pines)")
-    p.add_argument("--cube", metavar="FILE", help="a scene from files instead: cube (.mat/.npy), with --gt")
-    p.add_argument("--gt", metavar="FILE", help="ground truth (.mat/.npy) of --cube")
+    from hsbench.scenes.registry import SCENES
+
+    p.add_argument("--scene", default="indian_pines", choices=list(SCENES), metavar="NAME",
+                   help="named scene: %(choices)s (default: indian_pines)")
+    p.add_argument("--offline", action="store_true", help="never touch the network (the scene must be cached)")
+    p.add_argument("--cube", metavar="FILE", help="a scene from files instead: cube (.mat/.npy/.tif), with --gt")
+    p.add_argument("--gt", metavar="FILE", help="ground truth (.mat/.npy/.tif) of --cube")
     p.add_argument("--split", choices=SPLIT_KINDS, default="random", help="split kind (default: random)")
     p.add_argument("--train-fraction", type=float, default=0.1, metavar="F", help="training share (default: 0.1)")
-    p.add_argument("--seed", type=int, default=0, help="split seed (default: 0)")
+    p.add_argument("--seeds", "--seed", dest="seeds", default="0", metavar="SEEDS",
+                   help="split seeds: one (3), a range (0-4) or a list (0,3,7); the whole study runs once per "
+                        "seed, each in its own data and results directories (default: 0)")
     p.add_argument("--results", type=Path, default=Path("results"),
                    help="results root; this run writes RESULTS/SCENE/SPLIT/ and RESULTS/SCENE/REPORT.md "
                         "(default: results)")
@@ -58,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from hsbench.cnn_job import check_backend
     from hsbench.errors import InputError
-    from hsbench.run import RunConfig, StageFailed
+    from hsbench.run import RunConfig, StageFailed, parse_seeds
     from hsbench.run import run as run_all
 
     if args.ranks < 1:
@@ -70,12 +77,13 @@ def run(args: argparse.Namespace) -> int:
     check_backend(args.cnn_backend, "--cnn-backend")
     if bool(args.cube) != bool(args.gt):
         raise InputError("--cube and --gt must be given together")
+    seeds = parse_seeds(args.seeds)
     cfg = RunConfig(scene=args.scene, cube=args.cube, gt=args.gt, split=args.split,
-                    train_fraction=args.train_fraction, seed=args.seed, results=args.results, work=args.work,
+                    train_fraction=args.train_fraction, seed=seeds[0], results=args.results, work=args.work,
                     ranks=args.ranks, grids=grids, cnn_protocol=args.cnn_protocol, cnn_epochs=args.cnn_epochs,
-                    cnn_backend=args.cnn_backend)
+                    cnn_backend=args.cnn_backend, offline=args.offline)
     try:
-        run_all(cfg)
+        run_all(cfg, seeds)
     except StageFailed as exc:
         print(f"hsbench run: {exc}", file=sys.stderr)
         return exc.returncode or 1

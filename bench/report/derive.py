@@ -37,6 +37,11 @@ def serial_reference(group: DatasetGroup, run: Run) -> Run | None:
     return pick[0] if pick else None
 
 
+def resumed(d: dict) -> bool:
+    """A run resumed after an interruption: its wall time covers its last session only."""
+    return bool(d.get("resumed_tasks")) or bool(d.get("resumed_from"))
+
+
 def speedup(group: DatasetGroup, run: Run) -> tuple[Run | None, float | None, float | None]:
     """(serial reference, speedup = serial wall / this wall, efficiency = speedup / ranks)."""
     ref = serial_reference(group, run)

@@ -86,3 +86,26 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "")
         assert len(row) == len(header), (header, row)
         out.append("| " + " | ".join(esc(c) for c in row) + " |")
     return out
+
+
+def mean_std(values: Sequence[Any]) -> tuple[float, float | None, int]:
+    """(mean, sample standard deviation (ddof 1; None for one value), n) of the numeric values."""
+    nums = [float(v) for v in values if is_num(v)]
+    if not nums:
+        raise ValueError("no numeric value")
+    mean = math.fsum(nums) / len(nums)
+    if len(nums) == 1:
+        return mean, None, 1
+    var = math.fsum((v - mean) ** 2 for v in nums) / (len(nums) - 1)
+    return mean, math.sqrt(var), len(nums)
+
+
+def fmt_stat(values: Sequence[Any], fmt: Any, n: int, missing: str = NOT_RECORDED) -> str:
+    """Mean ± sample std over seeds in the quantity's own format ("80.29 ± 0.51"); one value alone;
+    "(n=k)" when only k of the `n` seeds have a value."""
+    nums = [v for v in values if is_num(v)]
+    if not nums:
+        return missing
+    mean, std, k = mean_std(nums)
+    text = fmt(mean) if std is None else f"{fmt(mean)} ± {fmt(std)}"
+    return text if k == n else f"{text} (n={k})"

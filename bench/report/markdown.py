@@ -1,15 +1,23 @@
-"""The whole report as markdown: a pure function of the dataset groups (same groups in, same text out)."""
+"""The whole report as markdown: a pure function of the dataset groups (same groups in, same text out).
+
+Order: the verdict (one table per study: scene, split kind, train fraction), then for each study
+with two or more split seeds its tables over the seeds, then every dataset (one split seed) with
+its seven sections.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from hsbench.report.across import across_seeds
 from hsbench.report.anchors import anchors_section
 from hsbench.report.backends import backends_section
 from hsbench.report.fmt import NA, NOT_RECORDED, NOT_RUN
 from hsbench.report.group import DatasetGroup
 from hsbench.report.sections import accuracy_section, figures_section, grid_section, setup_section, time_section
+from hsbench.report.study import group_by_study
+from hsbench.report.verdict import selection_section, verdict_section
 
 
 def render_markdown(groups: Sequence[DatasetGroup], figures_dir: str = "figures",
@@ -19,6 +27,7 @@ def render_markdown(groups: Sequence[DatasetGroup], figures_dir: str = "figures"
     `cnn_backends`: a cnn_backends benchmark JSON; adds the "CNN backends on this machine" section.
     """
     n_files = sum(len(g.runs) + len(g.dataset_files) for g in groups)
+    studies = group_by_study(groups)
     out = [
         "# hsbench report",
         "",
@@ -29,14 +38,19 @@ def render_markdown(groups: Sequence[DatasetGroup], figures_dir: str = "figures"
         "Section 5 quotes the seed's *published* figures, which are theirs, not ours.",
     ]
     if len(groups) > 1:
-        out += ["", "Datasets (each has its own six sections; results of different splits are "
+        out += ["", "Datasets (each has its own seven sections; results of different splits are "
                 "never mixed in one table):", ""]
         out += [f"{i}. {g.title}" for i, g in enumerate(groups, 1)]
+    out += ["", *verdict_section(studies)]
+    for study in studies:
+        if study.n > 1:
+            out += ["", *across_seeds(study)]
     for i, g in enumerate(groups, 1):
         out += ["", f"## Dataset {i}: {g.title}"]
         for section in (setup_section, accuracy_section, grid_section, time_section, anchors_section):
             out += ["", *section(g)]
         out += ["", *figures_section(g, figures_dir)]
+        out += ["", *selection_section(g)]
     if cnn_backends is not None:
         out += ["", *backends_section(cnn_backends)]
     return "\n".join(out) + "\n"

@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from hsbench.cnn.flags import describe as describe_flags
 from hsbench.report.derive import cell_minutes, find_cell, speedup
+from hsbench.report.derive import resumed as _resumed
 from hsbench.report.fmt import (
     NA,
     NOT_RECORDED,
@@ -191,10 +192,6 @@ def grid_section(g: DatasetGroup) -> list[str]:
                     f"wall {fmt_seconds(r.d.get('wall_seconds'))} s", ""]
             out += [*grid_table(r.d), ""]
     return out[:-1]
-
-
-def _resumed(d: dict) -> bool:
-    return bool(d.get("resumed_tasks")) or bool(d.get("resumed_from"))
 
 
 def _wall(d: dict) -> str:
