@@ -230,19 +230,29 @@ def time_section(g: DatasetGroup) -> list[str]:
     rows = []
     for r in g.of("cnn"):
         d = r.d
-        flags = d.get("backend_flags")
         rows.append([
             r.label, f"{d.get('epochs_run', NOT_RECORDED)} / {d.get('epochs', NOT_RECORDED)}",
             str(d.get("batch_size", NOT_RECORDED)), fmt_seconds(d.get("train_seconds")),
             fmt_seconds(d.get("seconds_per_epoch")), fmt_rate(d.get("train_samples_per_second")),
             fmt_seconds(d.get("inference_seconds")), fmt_rate(d.get("inference_samples_per_second")),
-            f"{d.get('backend', NOT_RECORDED)}: {describe_flags(flags) if flags else NOT_RECORDED}",
         ])
     if not rows:
-        rows.append([NOT_RUN] * 9)
+        rows.append([NOT_RUN] * 8)
     out += table(["run", "epochs run / budget", "batch", "train (s)", "s / epoch", "train samples/s",
-                  "inference (s)", "inference samples/s", "backend flags"], rows, "lrrrrrrrl")
+                  "inference (s)", "inference samples/s"], rows, "lrrrrrrr")
+    out += _backend_flags(g.of("cnn"))
     return out
+
+
+def _backend_flags(runs: list[Run]) -> list[str]:
+    """The flags each CNN run recorded (results from before they were recorded: no table)."""
+    rows = [[r.label, str(r.d.get("backend", NOT_RECORDED)), describe_flags(r.d["backend_flags"]),
+             str(r.d["backend_flags"].get("onednn_setting", NOT_RECORDED)) if r.d.get("backend") == "tensorflow"
+             else NA] for r in runs if r.d.get("backend_flags")]
+    if not rows:
+        return []
+    return ["", "3D-CNN backend flags in force (oneDNN, thread pools intra / inter, precision, XLA):", "",
+            *table(["run", "backend", "flags", "TF_ENABLE_ONEDNN_OPTS"], rows, "llll")]
 
 
 def figures_section(g: DatasetGroup, figures_dir: str) -> list[str]:
