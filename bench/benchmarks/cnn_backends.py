@@ -194,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=7, help="timed steps per batch size, >= 5 (default: %(default)s)")
     p.add_argument("--tf-threads", default="", metavar="I:J,...",
                    help="also TensorFlow (oneDNN on) with these intra:inter thread pools, e.g. 2:1,1:1")
+    p.add_argument("--only", action="append", metavar="LABEL",
+                   help="measure only the variant with this label (repeatable), e.g. 'TensorFlow, oneDNN on, bf16'")
     p.add_argument("--timeout", type=float, default=1800, help="seconds per variant (default: %(default)s)")
     p.add_argument("--accuracy-data", type=Path, help="prepared dataset for the bf16 vs float32 training check")
     p.add_argument("--accuracy-epochs", type=int, default=20, help="epochs of that check (default: %(default)s)")
@@ -211,7 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     threads = [(int(i), int(j)) for i, j in (t.split(":") for t in args.tf_threads.split(",") if t)]
     missing = [b for b in backends if importlib.util.find_spec(b) is None]
     rows = []
-    for v in variants([b for b in backends if b not in missing], threads):
+    chosen = [v for v in variants([b for b in backends if b not in missing], threads)
+              if not args.only or v.label in args.only]
+    for v in chosen:
         print(f"cnn_backends: {v.label} ...", file=sys.stderr, flush=True)
         rec = run_variant(v, batches, args.warmup, args.steps, args.timeout)
         rows.append({**asdict(v), **rec})
