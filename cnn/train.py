@@ -32,7 +32,7 @@ from hsbench.cnn.dataset import EpochSetter, WindowDataset
 from hsbench.cnn.devices import device_name, predict, set_up_devices, undistributed
 from hsbench.cnn.distributed import Launch, agree, detect_launch
 from hsbench.cnn.errors import InputError
-from hsbench.cnn.flags import backend_flags, describe
+from hsbench.cnn.flags import backend_flags, bf16_default, describe
 from hsbench.cnn.models import MODELS, build_model
 from hsbench.cnn.optimizer import make_optimizer
 from hsbench.cnn.validation import ValidationRows, spatial_validation_split, validation_split
@@ -171,8 +171,10 @@ def train(
     config = resolve(config, wf.split.get("kind"))  # recorded resolved: a resume carves and chooses alike
     n_devices = set_up_devices(config, launch)
     agree(launch, state["epoch"] if state is not None else 0, "the checkpoint's epoch to resume from")
-    if config.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    if config.mixed_precision is None:  # the protocol leaves it to the machine; recorded resolved, as resume needs
+        config = replace(config, mixed_precision=bf16_default())
+    # set either way: the policy is global to the process, and an earlier run in it may have changed it
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if config.mixed_precision else "float32")
     keras.utils.set_random_seed(config.seed)
     flags = backend_flags()
 

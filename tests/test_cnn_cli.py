@@ -118,3 +118,22 @@ def test_an_unknown_or_missing_backend_is_one_line_saying_how_to_install_it(tmp_
     assert len(lines) == 1 and lines[0].startswith(f"hsbench {argv[0]}: error: {says}"), proc.stderr
     assert "pip install jax" in proc.stderr or "pip install torch" in proc.stderr
     assert not (tmp_path / "o").exists() and not (tmp_path / "w").exists()
+
+
+@pytest.mark.parametrize("protocol, option, expected", [
+    ("modern", [], "machine"), ("modern", ["--no-mixed-precision"], False), ("modern", ["--mixed-precision"], True),
+    ("seed", [], False),
+])
+def test_bf16_is_the_modern_default_only_where_the_cpu_computes_it_natively(tmp_path, wfile, protocol, option,
+                                                                           expected):
+    from hsbench.cnn.flags import native_bf16
+
+    if expected == "machine":  # TensorFlow here, oneDNN on by hsbench's default, no GPU in the tests
+        expected = native_bf16()
+    out = tmp_path / "o"
+    assert main(["cnn", "--data", str(wfile), "--out", str(out), "--protocol", protocol, "--backend", "tensorflow",
+                 *TINY, *option]) == 0
+    res = json.loads((out / "cnn.json").read_text())
+    assert res["mixed_precision"] is expected and res["hyper"]["mixed_precision"] is expected
+    # the policy really in force, as Keras reported it during training (the next run in this process resets it)
+    assert res["backend_flags"]["mixed_precision"] == ("mixed_bfloat16" if expected else "float32")

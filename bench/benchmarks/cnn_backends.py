@@ -146,7 +146,7 @@ def run_variant(variant: Variant, batches: list[int], warmup: int, steps: int, t
 def accuracy_check(data: Path, out: Path, epochs: int) -> dict[str, Any]:
     """`hsbench cnn --protocol modern` for `epochs` epochs, float32 and bf16, on the default backend."""
     record: dict[str, Any] = {"data": str(data), "epochs": epochs}
-    for name, extra in (("float32", []), ("mixed_bfloat16", ["--mixed-precision"])):
+    for name, extra in (("float32", ["--no-mixed-precision"]), ("mixed_bfloat16", ["--mixed-precision"])):
         run_dir = out / f"accuracy_{name}"
         argv = [sys.executable, "-m", "hsbench", "cnn", "--data", str(data), "--out", str(run_dir), "--protocol",
                 "modern", "--backend", "tensorflow", "--epochs", str(epochs), "--progress", "none", *extra]
