@@ -212,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     backends = [b for b in args.backends.split(",") if b]
     threads = [(int(i), int(j)) for i, j in (t.split(":") for t in args.tf_threads.split(",") if t)]
     missing = [b for b in backends if importlib.util.find_spec(b) is None]
-    rows = []
+    rows: list[dict[str, Any]] = []
+    load = [os.getloadavg()[0]]
     chosen = [v for v in variants([b for b in backends if b not in missing], threads)
               if not args.only or v.label in args.only]
     for v in chosen:
@@ -229,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     doc = document(rows, batches=batches, warmup=args.warmup, steps=args.steps, not_installed=missing,
                    command=" ".join(["python -m hsbench.benchmarks.cnn_backends", *(argv or sys.argv[1:])]),
                    accuracy=accuracy)
+    doc["load_average"] = [*load, os.getloadavg()[0]]
     write_json(args.out / "cnn_backends.json", doc)
     write_text(args.out / "cnn_backends.md", markdown(doc))
     print(markdown(doc))

@@ -84,10 +84,14 @@ def backends_table(doc: dict[str, Any]) -> list[str]:
                  rows, "llll" + "r" * (len(batches) + 3))
     if fastest is not None:
         best = next(v for v in ok if v["batches"][last]["train_step_seconds"] == fastest)
-        default = "hsbench's default backend, " + DEFAULT_BACKEND
         same = best.get("backend") == DEFAULT_BACKEND
-        out += ["", f"Fastest train step (batch {last}): {best.get('label')}, "
-                + (f"the backend of {default}." if same else f"not {default}: the default does not fit this machine.")]
+        out += ["", f"Fastest train step (batch {last}): {best.get('label')}; "
+                + (f"{DEFAULT_BACKEND} is hsbench's default backend." if same else
+                   f"hsbench's default backend, {DEFAULT_BACKEND}, is not the fastest on this machine.")]
+    load = doc.get("load_average")
+    if load:
+        out += ["", f"Load average (1 min) when the run began and ended: {load[0]:.2f}, {load[-1]:.2f} "
+                f"on {host.get('cores', NOT_RECORDED)} cores (other work on the machine slows every variant)."]
     if doc.get("not_installed"):
         out += ["", f"Not installed here, so not measured: {', '.join(doc['not_installed'])}."]
     check = doc.get("accuracy_check")
