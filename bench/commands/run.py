@@ -9,21 +9,24 @@ from pathlib import Path
 
 from hsbench.cnn.config import BACKENDS as CNN_BACKENDS
 from hsbench.cnn.config import PROTOCOLS
+from hsbench.run import RUN_FEATURES
 from hsbench.split import KINDS as SPLIT_KINDS
 from hsbench.svm.grid import PRESETS as GRID_PRESETS
 
 HELP = "run the whole study: prepare, serial and MPI-parallel SVM grids, the CNN, the report"
 
 EPILOG = """\
-With no arguments: Indian Pines (embedded), random 10%% split, the seed's grid
-and the wide grid serially and on one MPI rank per core, the CNN with the
-modern protocol on CPU, then results/indian_pines/REPORT.md.
+With no arguments: Indian Pines (embedded), random 10%% split, the SVM on the
+raw bands and on an extended attribute profile (eap:4) of the same split, each
+with the seed's grid and the wide grid, serially and on one MPI rank per core;
+the CNN with the modern protocol on CPU; then results/indian_pines/REPORT.md.
 Killed and started again with the same arguments, it continues where it stopped.
 
 examples:
   hsbench run
   hsbench run --split disjoint            # the leakage check: spatially disjoint train/test
   hsbench run --ranks 8 --cnn-epochs 200
+  hsbench run --features raw --features emp:4   # the SVM on raw bands and an EMP instead
 """
 
 
@@ -45,6 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="MPI ranks of the parallel grid (default: the number of cores, here %(default)s); "
                         "1 skips the parallel grid")
     p.add_argument("--grids", default="seed,wide", help="SVM grids to run, comma-separated (default: seed,wide)")
+    p.add_argument("--features", action="append", metavar="KIND",
+                   help="SVM feature sets, repeated (hsbench prepare --features; default: "
+                        f"{' and '.join(RUN_FEATURES)}); every grid runs on each")
     p.add_argument("--cnn-protocol", choices=tuple(PROTOCOLS), default="modern",
                    help="CNN training protocol (default: modern, minutes on CPU)")
     p.add_argument("--cnn-epochs", type=int, metavar="N",
@@ -69,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--cube and --gt must be given together")
     cfg = RunConfig(scene=args.scene, cube=args.cube, gt=args.gt, split=args.split,
                     train_fraction=args.train_fraction, seed=args.seed, results=args.results, work=args.work,
-                    ranks=args.ranks, grids=grids, cnn_protocol=args.cnn_protocol, cnn_epochs=args.cnn_epochs,
+                    ranks=args.ranks, grids=grids, features=tuple(args.features or RUN_FEATURES),
+                    cnn_protocol=args.cnn_protocol, cnn_epochs=args.cnn_epochs,
                     cnn_backend=args.cnn_backend)
     try:
         run_all(cfg)
