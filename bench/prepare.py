@@ -20,6 +20,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.datasets import dump_svmlight_file
@@ -69,7 +70,8 @@ def prepare(scene: Scene, out: str | os.PathLike, config: PrepareConfig, force: 
         scene.gt, config.split, config.train_fraction, config.seed, config.window,
         config.exclude, config.min_class_pixels,
     )
-    matrices, feature_sets = {}, {}
+    matrices: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    feature_sets: dict[str, dict[str, Any]] = {}
     for i, spec in enumerate(specs):
         t0 = time.perf_counter()
         x_train, x_test = make_features(scene.cube, split.train_coords, split.test_coords, spec)
@@ -80,8 +82,8 @@ def prepare(scene: Scene, out: str | os.PathLike, config: PrepareConfig, force: 
             "train": train_name, "test": test_name, "n_features": int(x_train.shape[1]),
             "params": spec.params(), "seconds": seconds, "host": host_info(),
         }
-    first = feature_sets[specs[0].name]
-    dataset = dataset_record(scene, split, specs[0].name, first["n_features"], feature_sets)
+    n_first = int(feature_sets[specs[0].name]["n_features"])
+    dataset = dataset_record(scene, split, specs[0].name, n_first, feature_sets)
     outputs = [*matrices, "windows.h5", "dataset.json"]
 
     out.mkdir(parents=True, exist_ok=True)
@@ -101,7 +103,7 @@ def prepare(scene: Scene, out: str | os.PathLike, config: PrepareConfig, force: 
             "outputs": {name: {"sha256": sha256_file(staging / name), "bytes": (staging / name).stat().st_size}
                         for name in outputs},
             "summary": {"train_pixels": int(split.train_labels.size), "test_pixels": int(split.test_labels.size),
-                        "classes": len(dataset["class_names"]), "features": first["n_features"],
+                        "classes": len(dataset["class_names"]), "features": n_first,
                         "feature_sets": {k: v["n_features"] for k, v in feature_sets.items()},
                         "feature_seconds": {k: v["seconds"] for k, v in feature_sets.items()}},
             "host": host_info(),
