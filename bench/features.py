@@ -44,7 +44,7 @@ EAP_AREA = (100, 500, 1000, 5000)
 # per kind: option -> value type
 _OPTIONS: dict[str, dict[str, type]] = {"raw": {}, "pca": {}, "emp": {"radii": int}, "eap": {"area": int, "std": float}}
 # the whole cube is projected onto the components a block of rows at a time (float64 bytes)
-_BLOCK_BYTES = 32 << 20
+_BLOCK_BYTES = 8 << 20
 
 
 class FeatureWarning(UserWarning):
@@ -183,18 +183,23 @@ def fit_to_image(spec: FeatureSpec, height: int, width: int) -> FeatureSpec:
 def make_features(cube: np.ndarray, train_coords: np.ndarray, test_coords: np.ndarray,
                   spec: FeatureSpec) -> tuple[np.ndarray, np.ndarray]:
     """Scaled (train, test) feature rows of the pixels at `train_coords` / `test_coords` ((row, col) pairs)."""
-    x_train = cube[train_coords[:, 0], train_coords[:, 1], :].astype(np.float64)
-    x_test = cube[test_coords[:, 0], test_coords[:, 1], :].astype(np.float64)
-    if spec.kind != "raw":
+    x_train = _spectra(cube, train_coords)
+    if spec.kind == "raw":
+        x_test = _spectra(cube, test_coords)
+    else:
         # full SVD: deterministic, so re-running prepare gives byte-identical files
         pca = PCA(n_components=spec.n, svd_solver="full").fit(x_train)
-        if spec.spatial:
+        if spec.spatial:  # the test spectra are never needed whole: the cube is projected by blocks
             components = principal_images(cube, pca)
             x_train, x_test = profile_features(components, spec, (train_coords, test_coords))
         else:
-            x_train, x_test = pca.transform(x_train), pca.transform(x_test)
-    scaler = MinMaxScaler().fit(x_train)
+            x_train, x_test = pca.transform(x_train), pca.transform(_spectra(cube, test_coords))
+    scaler = MinMaxScaler(copy=False).fit(x_train)  # in place: these arrays are ours
     return scaler.transform(x_train), scaler.transform(x_test)
+
+
+def _spectra(cube: np.ndarray, coords: np.ndarray) -> np.ndarray:
+    return cube[coords[:, 0], coords[:, 1], :].astype(np.float64)
 
 
 def principal_images(cube: np.ndarray, pca: PCA) -> np.ndarray:

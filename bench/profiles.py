@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 import numpy as np
-from skimage.morphology import area_closing, area_opening, dilation, disk, erosion, max_tree, reconstruction
+from skimage.morphology import area_opening, dilation, disk, erosion, max_tree, reconstruction
 
 # EAP: components are rescaled to 0..LEVELS integers before filtering (as attribute-profile
 # toolboxes do), so standard-deviation thresholds have a fixed scale and a max-tree has
@@ -49,36 +49,48 @@ def emp_images(component: np.ndarray, radii: Sequence[int]) -> Iterator[np.ndarr
         yield closing_by_reconstruction(image, r)
 
 
-def quantize(component: np.ndarray, levels: int = LEVELS) -> np.ndarray:
-    """Rescale to integers 0..levels (uint16) with the image's own min and max (no labels used)."""
-    lo, hi = float(component.min()), float(component.max())
+def quantize(image: np.ndarray, lo: float | None = None, hi: float | None = None,
+             levels: int = LEVELS) -> np.ndarray:
+    """Rescale to integers 0..levels (uint16), [lo, hi] (default: the image's min and max) to
+    [0, levels]. A non-decreasing map, so it commutes with area openings and closings."""
+    lo = float(image.min()) if lo is None else lo
+    hi = float(image.max()) if hi is None else hi
     if hi <= lo:
-        return np.zeros(component.shape, np.uint16)
-    out = np.empty(component.shape, np.float64)
-    np.subtract(component, lo, out=out)
+        return np.zeros(image.shape, np.uint16)
+    out = np.empty(image.shape, np.float64)
+    np.subtract(image, lo, out=out)
     out *= levels / (hi - lo)
     np.rint(out, out=out)
     return out.astype(np.uint16)
 
 
 def eap_images(component: np.ndarray, area: Sequence[int], std: Sequence[float] = ()) -> Iterator[np.ndarray]:
-    """The quantized component, its area openings and closings, then its std thinnings and thickenings."""
-    image = quantize(component)
-    yield image
-    inverted = (LEVELS - image).astype(np.uint16)  # closings are openings of the inverted image
-    for tree_image, closing in ((image, False), (inverted, True)):
+    """The quantized component, its area openings and closings, then its std thinnings and thickenings.
+
+    Area filters are flat and increasing, so they commute with the (non-decreasing) quantization:
+    they run on the float component and their output is quantized, the same images as filtering
+    the quantized one, but skimage builds a max-tree with few plateaus several times faster
+    (2 s against 12 s on a 1417 x 614 component).
+    """
+    values = np.asarray(component, np.float64)
+    lo, hi = float(values.min()), float(values.max())
+    yield quantize(values, lo, hi)
+    for sign in (1.0, -1.0):  # a closing is the negated opening of the negated image
+        tree_image = values if sign > 0 else -values
         parent, traverser = max_tree(tree_image, connectivity=CONNECTIVITY)
         for a in area:
-            if closing:  # skimage wants the max-tree of the inverted image here
-                yield area_closing(image, a, CONNECTIVITY, parent=parent, tree_traverser=traverser)
-            else:
-                yield area_opening(image, a, CONNECTIVITY, parent=parent, tree_traverser=traverser)
-        del parent, traverser
-    for tree_image, closing in ((image, False), (inverted, True)):
-        if not std:
-            break
-        for out in std_thinnings(tree_image, std):
-            yield (LEVELS - out).astype(np.uint16) if closing else out
+            opened = area_opening(tree_image, a, CONNECTIVITY, parent=parent, tree_traverser=traverser)
+            if sign < 0:
+                np.negative(opened, out=opened)
+            yield quantize(opened, lo, hi)
+            del opened
+        del parent, traverser, tree_image
+    if std:  # the std attribute depends on the values: on the quantized component itself
+        image = quantize(values, lo, hi)
+        for inverted in (False, True):
+            tree_image = (LEVELS - image).astype(np.uint16) if inverted else image
+            for out in std_thinnings(tree_image, std):
+                yield (LEVELS - out).astype(np.uint16) if inverted else out
 
 
 def std_thinnings(image: np.ndarray, thresholds: Sequence[float]) -> Iterator[np.ndarray]:

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 from scipy import ndimage
-from skimage.morphology import area_opening, max_tree
+from skimage.morphology import area_closing, area_opening, max_tree
 from sklearn.datasets import load_svmlight_file
 from sklearn.decomposition import PCA
 
@@ -17,9 +17,11 @@ from hsbench.features import EAP_AREA, EMP_RADII, make_features, parse_features
 from hsbench.profiles import (
     closing_by_reconstruction,
     direct_filter,
+    eap_images,
     emp_images,
     node_moments,
     opening_by_reconstruction,
+    quantize,
     std_thinnings,
 )
 from tests.conftest import make_scene
@@ -106,6 +108,23 @@ def test_direct_filter_on_area_is_skimages_area_opening():
     count, _, _ = node_moments(image, parent)
     for lam in (2, 5, 17, 100):
         np.testing.assert_array_equal(direct_filter(image, parent, count >= lam), area_opening(image, lam, 1))
+
+
+def test_eap_filters_the_float_component_as_if_it_were_quantized():
+    """Area filters commute with the non-decreasing 0..1000 quantization, so eap_images runs them on
+    the float component (a faster max-tree): the images equal skimage's on the quantized one."""
+    component = ndimage.gaussian_filter(np.random.default_rng(1).normal(size=(40, 50)), 1.5)
+    q = quantize(component)
+    images = list(eap_images(component, (5, 30), (8.0, 20.0)))
+    assert len(images) == 1 + 2 * 2 + 2 * 2
+    expected = [q, area_opening(q, 5, 1), area_opening(q, 30, 1), area_closing(q, 5, 1), area_closing(q, 30, 1)]
+    for got, want in zip(images, expected, strict=False):
+        np.testing.assert_array_equal(got, want)
+    thin, thick = images[5:7], images[7:]
+    np.testing.assert_array_equal(thin[0], next(std_thinnings(q, (8.0,))))
+    assert all(np.all(t <= q) for t in thin) and all(np.all(t >= q) for t in thick)
+    inverted = (1000 - q).astype(np.uint16)
+    np.testing.assert_array_equal(thick[1], 1000 - next(std_thinnings(inverted, (20.0,))))
 
 
 def _perturbed_scene() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -141,9 +141,9 @@ def feature_seconds(r: Run) -> float | None:
 def _cost(r: Run) -> tuple[float | None, float | None]:
     """(feature seconds, features + wall seconds); no total from a resumed run's partial wall time."""
     secs, wall = feature_seconds(r), r.d.get("wall_seconds")
-    if secs is None or not is_num(wall) or _resumed(r.d):
+    if secs is None or wall is None or not is_num(wall) or _resumed(r.d):
         return secs, None
-    return secs, secs + float(wall)
+    return secs, secs + wall
 
 
 def _best_cv(r: Run) -> float:
