@@ -183,18 +183,26 @@ def fit_to_image(spec: FeatureSpec, height: int, width: int) -> FeatureSpec:
 def make_features(cube: np.ndarray, train_coords: np.ndarray, test_coords: np.ndarray,
                   spec: FeatureSpec) -> tuple[np.ndarray, np.ndarray]:
     """Scaled (train, test) feature rows of the pixels at `train_coords` / `test_coords` ((row, col) pairs)."""
-    x_train = _spectra(cube, train_coords)
     if spec.kind == "raw":
-        x_test = _spectra(cube, test_coords)
-    else:
-        # full SVD: deterministic, so re-running prepare gives byte-identical files
-        pca = PCA(n_components=spec.n, svd_solver="full").fit(x_train)
-        if spec.spatial:  # the test spectra are never needed whole: the cube is projected by blocks
-            components = principal_images(cube, pca)
-            x_train, x_test = profile_features(components, spec, (train_coords, test_coords))
-        else:
-            x_train, x_test = pca.transform(x_train), pca.transform(_spectra(cube, test_coords))
-    scaler = MinMaxScaler(copy=False).fit(x_train)  # in place: these arrays are ours
+        return scale(_spectra(cube, train_coords), _spectra(cube, test_coords))
+    pca = fit_pca(cube, train_coords, int(spec.n or 0))
+    if spec.spatial:  # the test spectra are never needed whole: the cube is projected by blocks
+        x_train, x_test = profile_features(principal_images(cube, pca), spec, (train_coords, test_coords))
+        return scale(x_train, x_test)
+    return scale(pca.transform(_spectra(cube, train_coords)), pca.transform(_spectra(cube, test_coords)))
+
+
+def fit_pca(cube: np.ndarray, train_coords: np.ndarray, n: int) -> PCA:
+    """The first `n` principal components of the training pixels' spectra, and of nothing else.
+
+    Full SVD: deterministic, so re-running prepare gives byte-identical files.
+    """
+    return PCA(n_components=n, svd_solver="full").fit(_spectra(cube, train_coords))
+
+
+def scale(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Min-max scaling fitted on the training rows, applied to both, in place (the arrays are ours)."""
+    scaler = MinMaxScaler(copy=False).fit(x_train)
     return scaler.transform(x_train), scaler.transform(x_test)
 
 

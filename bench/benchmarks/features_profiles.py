@@ -3,15 +3,19 @@
 Two scenes: Indian Pines as shipped (145 x 145 x 200, its 10% random split, seed 0) and
 a synthetic cube of the seed's full scene (1417 x 614 x 200, uint16: a few smooth
 random fields mixed into the bands plus noise), with 40% of its pixels "labelled" and
-split 10% / 90% (about the seed's share). Each case runs in a fresh process: the cube
-and coordinates are made, the peak RSS is reset (/proc/self/clear_refs), and
-`hsbench.features.make_features` runs once (PCA fit on the training pixels, the cube
-projected on the components, every profile image, the scaling).
+split 10% / 90% (about the seed's share). Each case runs in a fresh process and
+times the two steps of `hsbench.features.make_features` apart, resetting the peak RSS
+(/proc/self/clear_refs) before each:
 
-Reported per case: seconds; the peak RSS above the process's memory before the step;
-the output (the scaled feature rows, float64, what the LibSVM files hold); and the
-working memory = peak above baseline - output, in units of the N component images
-(N x H x W float64): the target is "a few copies".
+  pca        the PCA fitted on the training spectra, the cube projected on the N
+             components a block of rows at a time -> N component images (N x H x W float64)
+  profiles   every profile image of every component, sampled at the training and test
+             pixels, then the scaling
+
+Reported per step: seconds and the peak RSS above the memory held before it. For the
+profiles, whose baseline holds the component images, the peak is split into the
+output (the scaled feature rows, float64: what the LibSVM files hold) and the working
+memory, also in units of the N component images: the target is "a few copies".
 
     python -m hsbench.benchmarks.features_profiles --out results/benchmarks/features_profiles.json
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -28,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from hsbench.atomic import write_json
-from hsbench.features import make_features, parse_features
+from hsbench.features import fit_pca, parse_features, principal_images, profile_features, scale
 from hsbench.provenance import command_line, host_info, now_iso, package_versions
 
 SCENES = ("indian_pines", "full")
@@ -71,27 +76,47 @@ def _scene(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def measure(scene_name: str, kind: str) -> dict:
-    """One case, in this process (meant to be a fresh one)."""
+    """One case, in this process (meant to be a fresh one), the two steps apart."""
     cube, train, test = _scene(scene_name)
     h, w, bands = cube.shape
     spec = parse_features(kind, bands)
-    baseline_kb = _status_kb("VmRSS")
-    Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
+    unit = int(spec.n or 0) * h * w * 8  # the N component images, float64
+    load = os.getloadavg()[0]  # other work on the machine slows the timing: recorded with it
+
+    base = _reset_peak()
     t0 = time.perf_counter()
-    x_train, x_test = make_features(cube, train, test, spec)
-    seconds = time.perf_counter() - t0
-    peak_kb = _status_kb("VmHWM")
-    mb = 1e-6
-    unit = int(spec.n or 0) * h * w * 8
-    above = (peak_kb - baseline_kb) * 1024
+    components = principal_images(cube, fit_pca(cube, train, int(spec.n or 0)))
+    pca_seconds = time.perf_counter() - t0
+    pca_peak = _peak_above(base)
+
+    base = _reset_peak()  # the components are in the baseline now
+    t0 = time.perf_counter()
+    x_train, x_test = scale(*profile_features(components, spec, (train, test)))
+    profile_seconds = time.perf_counter() - t0
+    profile_peak = _peak_above(base)
     output = x_train.nbytes + x_test.nbytes
+    mb = 1e-6
     return {
         "scene": scene_name, "shape": [h, w, bands], "cube_dtype": str(cube.dtype), "features": kind,
         "n_features": int(x_train.shape[1]), "train_pixels": len(train), "test_pixels": len(test),
-        "seconds": seconds, "baseline_rss_mb": baseline_kb * 1024 * mb, "peak_rss_mb": peak_kb * 1024 * mb,
-        "peak_above_baseline_mb": above * mb, "output_mb": output * mb, "component_images_mb": unit * mb,
-        "working_mb": (above - output) * mb, "working_in_component_images": (above - output) / unit,
+        "seconds": pca_seconds + profile_seconds, "pca_seconds": pca_seconds, "profile_seconds": profile_seconds,
+        "component_images_mb": unit * mb,
+        "pca_peak_above_baseline_mb": pca_peak * mb,
+        "profile_peak_above_baseline_mb": profile_peak * mb, "output_mb": output * mb,
+        "profile_working_mb": (profile_peak - output) * mb,
+        "profile_working_in_component_images": (profile_peak - output) / unit,
+        "load_average_1min_before": load,
     }
+
+
+def _reset_peak() -> int:
+    """Bytes resident now; the peak (VmHWM) is reset to it."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status_kb("VmRSS") * 1024
+
+
+def _peak_above(base: int) -> int:
+    return _status_kb("VmHWM") * 1024 - base
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,9 +134,11 @@ def main(argv: list[str] | None = None) -> int:
             proc = subprocess.run([sys.executable, "-m", "hsbench.benchmarks.features_profiles", "--case", scene,
                                    kind], capture_output=True, text=True, check=True)
             case = json.loads(proc.stdout.strip().splitlines()[-1])
-            print(f"{scene} {kind}: {case['seconds']:.2f} s, peak +{case['peak_above_baseline_mb']:.0f} MB "
-                  f"(output {case['output_mb']:.0f} MB, working {case['working_mb']:.0f} MB = "
-                  f"{case['working_in_component_images']:.2f} x the {case['component_images_mb']:.0f} MB "
+            print(f"{scene} {kind}: PCA + projection {case['pca_seconds']:.2f} s, peak "
+                  f"+{case['pca_peak_above_baseline_mb']:.0f} MB; profiles {case['profile_seconds']:.2f} s, "
+                  f"peak +{case['profile_peak_above_baseline_mb']:.0f} MB = output "
+                  f"{case['output_mb']:.0f} MB + working {case['profile_working_mb']:.0f} MB "
+                  f"({case['profile_working_in_component_images']:.2f} x the {case['component_images_mb']:.1f} MB "
                   "of component images)", flush=True)
             cases.append(case)
     write_json(args.out, {"kind": "benchmark", "benchmark": "features_profiles", "command": command_line(),
