@@ -23,6 +23,7 @@ memory, also in units of the N component images: the target is "a few copies".
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import subprocess
@@ -110,7 +111,10 @@ def measure(scene_name: str, kind: str) -> dict:
 
 
 def _reset_peak() -> int:
-    """Bytes resident now; the peak (VmHWM) is reset to it."""
+    """Bytes resident now; the peak (VmHWM) is reset to it. Memory freed by the previous step is
+    first handed back to the system (glibc malloc_trim), or the next step would reuse those
+    resident pages and its peak would read too low."""
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
     Path("/proc/self/clear_refs").write_text("5")
     return _status_kb("VmRSS") * 1024
 
