@@ -93,6 +93,11 @@ def method_of(data: dict) -> str:
     return FEATURE_METHODS.get(features.split(":", 1)[0], f"SVM {features}")
 
 
+def svm_methods(runs: Iterable[Run]) -> list[str]:
+    """The SVM methods among `runs`, raw bands first."""
+    return sorted({r.method for r in runs if r.category != "cnn"}, key=lambda m: (m != "SVM raw", m))
+
+
 def category_of(data: dict) -> str:
     if data["kind"] == "cnn":
         return "cnn"

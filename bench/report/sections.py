@@ -21,7 +21,7 @@ from hsbench.report.fmt import (
     is_num,
     table,
 )
-from hsbench.report.group import CATEGORIES, CATEGORY_TITLE, DatasetGroup, Run
+from hsbench.report.group import CATEGORIES, CATEGORY_TITLE, DatasetGroup, Run, svm_methods
 from hsbench.report.plan import plan_figures
 
 
@@ -158,7 +158,7 @@ def methods_table(g: DatasetGroup) -> list[str]:
            "feature extraction + the run's wall time.", ""]
     rows = []
     svm = [r for r in g.runs if r.category != "cnn"]
-    methods = sorted({r.method for r in svm}, key=lambda m: (m != "SVM raw", m))
+    methods = svm_methods(svm)
     for method in methods:
         r = max((r for r in svm if r.method == method), key=_best_cv)  # max keeps the first of ties
         secs, total = _cost(r)
