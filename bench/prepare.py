@@ -28,6 +28,7 @@ from sklearn.datasets import dump_svmlight_file
 from hsbench import atomic
 from hsbench.errors import InputError
 from hsbench.features import FeatureSpec, fit_to_image, make_features, parse_feature_list
+from hsbench.paths import check_output_dir
 from hsbench.provenance import command_line, host_info, now_iso, package_versions, sha256_file
 from hsbench.scenes import Scene
 from hsbench.split import Split, check_split_args, make_split
@@ -93,6 +94,8 @@ def prepare(scene: Scene, out: str | os.PathLike, config: PrepareConfig, force: 
     try:
         for name, (x, y) in matrices.items():
             dump_svmlight_file(x, y.astype(np.int64), str(staging / name), zero_based=False)
+        del x, x_train, x_test
+        matrices.clear()  # float64 features (0.5 GB on the full scene): not needed for the window file
         _write_windows(staging / "windows.h5", scene, split)
         atomic.write_json(staging / "dataset.json", dataset)
         manifest = {
@@ -162,7 +165,7 @@ def dataset_record(scene: Scene, split: Split, features: str, n_features: int,
     return {
         "kind": "dataset",
         "scene": {"name": scene.name, "shape": list(scene.shape), "source": scene.source,
-                  "citation": scene.citation},
+                  "citation": scene.citation, "files": scene.files},
         "class_names": {str(c): scene.class_names[c] for c in used},
         "split": split.meta(),
         "features": features,
@@ -184,8 +187,7 @@ def _write_windows(path: Path, scene: Scene, split: Split) -> None:
 
 
 def _check_out_dir(out: Path, fingerprint: dict, force: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: exists and is not a directory")
+    check_output_dir(out)
     if force or not out.is_dir():
         return
     manifest = out / MANIFEST

@@ -29,6 +29,7 @@ from pathlib import Path
 from hsbench import atomic
 from hsbench.errors import InputError
 from hsbench.features import slug
+from hsbench.paths import check_output_dir
 
 # The SVM's inputs: the seed's scenario (1), raw bands, and (2), engineered features. eap:4
 # measured best of the two profiles on Indian Pines 10% random, seed 0 (wide grid, 10-fold CV
@@ -52,6 +53,7 @@ class RunConfig:
     cnn_protocol: str = "modern"
     cnn_epochs: int | None = None
     cnn_backend: str = "tensorflow"
+    offline: bool = False  # prepare may not download a named scene
 
     @property
     def scene_name(self) -> str:
@@ -112,6 +114,8 @@ def find_mpiexec() -> str:
 def stages(cfg: RunConfig) -> list[Stage]:
     data, out = cfg.data_dir, cfg.out_dir
     source = ["--cube", cfg.cube, "--gt", cfg.gt] if cfg.cube and cfg.gt else ["--scene", cfg.scene]
+    if cfg.offline:
+        source.append("--offline")
     prep = ["prepare", *source, "--split", cfg.split, "--train-fraction", str(cfg.train_fraction),
             "--seed", str(cfg.seed), "--out", str(data), *_feature_args(cfg.features), "--force"]
     result = [Stage("prepare", prep, data / "manifest.json")]
@@ -154,6 +158,8 @@ def prepared_as_asked(stage: Stage) -> bool:
 
 def run(cfg: RunConfig) -> Path:
     """Run every stage not yet done, then the report; return the report path."""
+    check_output_dir(cfg.results, "--results")
+    check_output_dir(cfg.work, "--work")
     todo = stages(cfg)
     t_all = time.perf_counter()
     done = _Done(cfg.work / ".hsbench-run-done.json")

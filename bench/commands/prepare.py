@@ -23,6 +23,7 @@ outputs (in OUT):
 
 examples:
   hsbench prepare --out runs/ip                                  # Indian Pines, random 10%
+  hsbench prepare --scene indian_pines_full --min-class-pixels 100 --out runs/ipf   # the seed's 52 classes
   hsbench prepare --out runs/ip-disjoint --split disjoint
   hsbench prepare --cube scene.mat --gt scene_gt.mat --out runs/x --features pca:30
   hsbench prepare --out runs/ip --features raw --features emp:4   # one split, two feature sets
@@ -51,11 +52,17 @@ def _labels(text: str) -> tuple[int, ...]:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("prepare", help=HELP, description=HELP[0].upper() + HELP[1:] + ".",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from hsbench.scenes.registry import SCENES
+
     src = p.add_argument_group("scene")
-    src.add_argument("--scene", default="indian_pines",
-                     help="named scene (default: indian_pines, shipped inside the tensorly wheel)")
-    src.add_argument("--cube", metavar="FILE", help="cube file (.mat or .npy), height x width x bands")
-    src.add_argument("--gt", metavar="FILE", help="ground-truth file (.mat or .npy), height x width, 0 = unlabelled")
+    src.add_argument("--scene", default="indian_pines", choices=list(SCENES), metavar="NAME",
+                     help="named scene: %(choices)s (default: indian_pines, shipped inside the tensorly wheel; "
+                          "the others are downloaded once into the cache, see hsbench scenes)")
+    src.add_argument("--offline", action="store_true",
+                     help="never touch the network: a named scene must already be in the cache")
+    src.add_argument("--cube", metavar="FILE", help="cube file (.mat, .npy or .tif), height x width x bands")
+    src.add_argument("--gt", metavar="FILE",
+                     help="ground-truth file (.mat, .npy or .tif), height x width, 0 = unlabelled")
     src.add_argument("--cube-var", metavar="NAME", help="variable in the cube .mat (default: its one 3-D array)")
     src.add_argument("--gt-var", metavar="NAME", help="variable in the gt .mat (default: its one 2-D array)")
     sp = p.add_argument_group("split")
@@ -84,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     from hsbench.prepare import PrepareConfig, prepare
     from hsbench.scenes import load_scene
 
-    scene = load_scene(args.scene, args.cube, args.gt, args.cube_var, args.gt_var)
+    scene = load_scene(args.scene, args.cube, args.gt, args.cube_var, args.gt_var, offline=args.offline)
     config = PrepareConfig(
         split=args.split, train_fraction=args.train_fraction, seed=args.seed, window=args.window,
         features=tuple(args.features or ("raw",)), exclude=args.exclude, min_class_pixels=args.min_class_pixels,

@@ -38,11 +38,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     # imported here so `hsbench --help` does not pay for matplotlib
     from hsbench.atomic import write_text
+    from hsbench.paths import check_output_dir, check_output_file
     from hsbench.report import collect_results, group_by_dataset, render_markdown
     from hsbench.report.figures import draw_figures
 
     output: Path = args.output or args.results_dir / "REPORT.md"
     loaded, warnings = collect_results(args.results_dir)  # validates everything before any write
+    check_output_file(output, "-o")
+    check_output_dir(output.parent / "figures", "-o (its figures/ folder)")
     for w in warnings:
         print(f"hsbench report: warning: {w}", file=sys.stderr)
     groups = group_by_dataset(loaded)

@@ -33,9 +33,13 @@ examples:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help=HELP, description=HELP[0].upper() + HELP[1:] + ".", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--scene", default="indian_pines", help="named scene (default: indian_pines)")
-    p.add_argument("--cube", metavar="FILE", help="a scene from files instead: cube (.mat/.npy), with --gt")
-    p.add_argument("--gt", metavar="FILE", help="ground truth (.mat/.npy) of --cube")
+    from hsbench.scenes.registry import SCENES
+
+    p.add_argument("--scene", default="indian_pines", choices=list(SCENES), metavar="NAME",
+                   help="named scene: %(choices)s (default: indian_pines)")
+    p.add_argument("--offline", action="store_true", help="never touch the network (the scene must be cached)")
+    p.add_argument("--cube", metavar="FILE", help="a scene from files instead: cube (.mat/.npy/.tif), with --gt")
+    p.add_argument("--gt", metavar="FILE", help="ground truth (.mat/.npy/.tif) of --cube")
     p.add_argument("--split", choices=SPLIT_KINDS, default="random", help="split kind (default: random)")
     p.add_argument("--train-fraction", type=float, default=0.1, metavar="F", help="training share (default: 0.1)")
     p.add_argument("--seed", type=int, default=0, help="split seed (default: 0)")
@@ -77,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
                     train_fraction=args.train_fraction, seed=args.seed, results=args.results, work=args.work,
                     ranks=args.ranks, grids=grids, features=tuple(args.features or RUN_FEATURES),
                     cnn_protocol=args.cnn_protocol, cnn_epochs=args.cnn_epochs,
-                    cnn_backend=args.cnn_backend)
+                    cnn_backend=args.cnn_backend, offline=args.offline)
     try:
         run_all(cfg)
     except StageFailed as exc:

@@ -1,12 +1,14 @@
 """Scenes: a hyperspectral cube, its ground truth and class names.
 
-One module per named scene (`indian_pines`, the embedded default) and one for
-any scene given as files (`files`). `load_scene` is the single entry point.
+Named scenes are entries of the registry (`hsbench.scenes.registry.SCENES`),
+one module per family (`indian_pines` embedded, `ehu`, `indian_pines_full`);
+their files are downloaded, checksummed and cached by `cache`. Any other scene
+is given as files (`files`). `load_scene` is the single entry point.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,30 +29,26 @@ class Scene:
     class_names: dict[int, str]
     source: str
     citation: str = ""
+    # role ("cube", "gt", "archive", ...) -> {file, sha256, check: "pinned"|"recorded"|"computed", url or path}
+    files: dict = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, int, int]:
         return tuple(int(x) for x in self.cube.shape)  # type: ignore[return-value]
 
 
-SCENES = ("indian_pines",)
-
-
 def load_scene(name: str | None = None, cube: str | None = None, gt: str | None = None,
-               cube_var: str | None = None, gt_var: str | None = None) -> Scene:
-    """Load a named scene, or a scene from `cube` and `gt` files (.mat or .npy)."""
+               cube_var: str | None = None, gt_var: str | None = None, offline: bool = False) -> Scene:
+    """Load a named scene (downloaded and verified unless `offline`), or one from `cube` and `gt` files."""
     if cube or gt:
         if not (cube and gt):
             raise InputError("--cube and --gt must be given together")
         from hsbench.scenes.files import load_files
 
         return load_files(cube, gt, cube_var=cube_var, gt_var=gt_var)
-    name = name or "indian_pines"
-    if name == "indian_pines":
-        from hsbench.scenes.indian_pines import load
+    from hsbench.scenes.registry import load_named
 
-        return load()
-    raise InputError(f"unknown scene {name!r}; known: {', '.join(SCENES)} (or give --cube FILE --gt FILE)")
+    return load_named(name or "indian_pines", offline=offline)
 
 
 def check_scene(cube: np.ndarray, gt: np.ndarray, cube_src: str, gt_src: str) -> np.ndarray:
