@@ -79,3 +79,11 @@ def test_run_all_stages_then_resume(tmp_path, cli, monkeypatch):
     assert rc == 0, out + err
     assert "prepare: running" in out and out.count("done already") == 3  # raw grids, cnn
     assert not list((tmp_path / "runs").glob("*/train.eap-4.libsvm"))
+
+
+def test_a_malformed_feature_set_stops_run_before_any_stage(tmp_path, cli):
+    rc, out, err = cli("run", "--results", tmp_path / "r", "--work", tmp_path / "w", "--features", "raw",
+                       "--features", "emp:4:radii=7,5")
+    assert rc == 2 and out == "" and err.count("\n") == 1
+    assert "--features 'emp:4:radii=7,5': radii must be strictly increasing" in err
+    assert not (tmp_path / "w").exists() and not (tmp_path / "r").exists()

@@ -75,6 +75,10 @@ def run(args: argparse.Namespace) -> int:
     unknown = sorted(set(grids) - set(GRID_PRESETS))
     if unknown or not grids:
         raise InputError(f"--grids takes {' and/or '.join(GRID_PRESETS)}, comma-separated, got {args.grids!r}")
+    from hsbench.features import parse_feature_list
+
+    # the grammar now, before any stage (N against the band count is prepare's check: the scene is not loaded)
+    parse_feature_list(args.features or RUN_FEATURES, n_bands=1 << 30)
     if bool(args.cube) != bool(args.gt):
         raise InputError("--cube and --gt must be given together")
     cfg = RunConfig(scene=args.scene, cube=args.cube, gt=args.gt, split=args.split,
