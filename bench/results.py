@@ -42,7 +42,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "cnn": ("dataset", "protocol", "backend", "test"),
 }
 
-# what a results file copies from dataset.json (everything but the coordinates)
+# what a results file copies from dataset.json (everything but the coordinates); `features` is
+# the feature set the run used and `feature_set` its entry (settings, extraction seconds)
 DATASET_SUMMARY_KEYS = ("scene", "split", "features", "class_names", "counts")
 
 
@@ -51,11 +52,21 @@ def file_entry(path: str | os.PathLike) -> dict[str, str]:
     return {"path": str(path), "sha256": sha256_file(path)}
 
 
-def dataset_summary(meta: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The part of a dataset.json a results file carries (None when there is no dataset.json)."""
+def dataset_summary(meta: Mapping[str, Any], features: str | None = None) -> dict[str, Any] | None:
+    """The part of a dataset.json a results file carries (None when there is no dataset.json).
+
+    `features`: the feature set an SVM run read; it replaces `features` (train.libsvm's) and adds
+    `feature_set`, that set's entry with its settings and extraction seconds.
+    """
     if not meta:
         return None
-    return {k: meta[k] for k in DATASET_SUMMARY_KEYS if k in meta}
+    summary = {k: meta[k] for k in DATASET_SUMMARY_KEYS if k in meta}
+    if features is not None:
+        summary["features"] = features
+        entry = (meta.get("feature_sets") or {}).get(features)
+        if entry is not None:
+            summary["feature_set"] = entry
+    return summary
 
 
 def test_block(y_true: ArrayLike, y_pred: ArrayLike, labels: Sequence[int],

@@ -33,6 +33,7 @@ folds (--cv):
 
 examples:
   hsbench grid --data runs/ip --out results/svm_grid_ip.json
+  hsbench grid --data runs/ip --features emp:4 --grid wide   # a further feature set of runs/ip
   mpiexec -n 8 hsbench grid --train indian_raw_training.el --grid wide
   hsbench grid --train train.libsvm --test test.libsvm --backend thundersvm --threads 8
 """
@@ -56,6 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     src = p.add_argument_group("input (either --data or --train)")
     src.add_argument("--data", type=Path, metavar="DIR",
                      help="prepared dataset directory (train.libsvm, test.libsvm, dataset.json)")
+    src.add_argument("--features", metavar="KIND",
+                     help="with --data: the feature set to read, as given to hsbench prepare --features "
+                          "(e.g. emp:4; default: the first, train.libsvm)")
     src.add_argument("--train", type=Path, metavar="FILE", help="LibSVM training file (e.g. a seed .el file)")
     src.add_argument("--test", type=Path, metavar="FILE", help="LibSVM test file (optional with --train)")
     p.add_argument("--out", type=Path, metavar="FILE.json",
@@ -92,7 +96,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     return run_grid_job(GridJob(
-        data=args.data, train=args.train, test=args.test, out=args.out, grid=args.grid, gamma=args.gamma,
-        C=args.C, folds=args.folds, seed=args.seed, cv=args.cv, cv_buffer=args.cv_buffer, backend=args.backend,
-        threads=args.threads, kernel_cache_mb=args.kernel_cache_mb, resume=args.resume, quiet=args.quiet,
+        data=args.data, features=args.features, train=args.train, test=args.test, out=args.out, grid=args.grid,
+        gamma=args.gamma, C=args.C, folds=args.folds, seed=args.seed, cv=args.cv, cv_buffer=args.cv_buffer,
+        backend=args.backend, threads=args.threads, kernel_cache_mb=args.kernel_cache_mb, resume=args.resume,
+        quiet=args.quiet,
     ))
