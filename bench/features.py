@@ -35,9 +35,13 @@ def make_features(
     """Fit (PCA and) min-max scaling on training spectra; return scaled train and test."""
     x_train = np.asarray(train_spectra, np.float64)
     x_test = np.asarray(test_spectra, np.float64)
+    steps = []
     if n_components is not None:
         # full SVD: deterministic, so re-running prepare gives byte-identical files
-        pca = PCA(n_components=n_components, svd_solver="full").fit(x_train)
-        x_train, x_test = pca.transform(x_train), pca.transform(x_test)
-    scaler = MinMaxScaler().fit(x_train)
-    return scaler.transform(x_train), scaler.transform(x_test)
+        steps.append(PCA(n_components=n_components, svd_solver="full"))
+    steps.append(MinMaxScaler())
+    for step in steps:
+        x_train = step.fit(x_train).transform(x_train)
+        # no test rows (an `all` split): sklearn refuses to transform an empty array
+        x_test = step.transform(x_test) if len(x_test) else np.empty((0, x_train.shape[1]))
+    return x_train, x_test

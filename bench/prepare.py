@@ -32,6 +32,11 @@ OUTPUTS = ("train.libsvm", "test.libsvm", "windows.h5", "dataset.json")
 MANIFEST = "manifest.json"
 
 
+def outputs_for(split: str) -> tuple[str, ...]:
+    """The files a prepare writes: an `all` split has no test set, so no test.libsvm."""
+    return tuple(name for name in OUTPUTS if not (split == "all" and name == "test.libsvm"))
+
+
 @dataclass(frozen=True)
 class PrepareConfig:
     split: str = "random"
@@ -70,9 +75,11 @@ def prepare(scene: Scene, out: str | os.PathLike, config: PrepareConfig, force: 
     for stale in out.glob(".prepare-*"):  # left by a prepare that was killed
         shutil.rmtree(stale, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=".prepare-", dir=out))
+    outputs = outputs_for(config.split)
     try:
         for name, x, y in (("train.libsvm", x_train, split.train_labels), ("test.libsvm", x_test, split.test_labels)):
-            dump_svmlight_file(x, y.astype(np.int64), str(staging / name), zero_based=False)
+            if name in outputs:
+                dump_svmlight_file(x, y.astype(np.int64), str(staging / name), zero_based=False)
         _write_windows(staging / "windows.h5", scene, split)
         atomic.write_json(staging / "dataset.json", dataset)
         manifest = {
@@ -81,7 +88,7 @@ def prepare(scene: Scene, out: str | os.PathLike, config: PrepareConfig, force: 
             "command": command_line(),
             "fingerprint": fingerprint,
             "outputs": {name: {"sha256": sha256_file(staging / name), "bytes": (staging / name).stat().st_size}
-                        for name in OUTPUTS},
+                        for name in outputs},
             "summary": {"train_pixels": int(split.train_labels.size), "test_pixels": int(split.test_labels.size),
                         "classes": len(dataset["class_names"]), "features": int(x_train.shape[1])},
             "versions": package_versions(),
@@ -89,7 +96,11 @@ def prepare(scene: Scene, out: str | os.PathLike, config: PrepareConfig, force: 
         with contextlib.suppress(FileNotFoundError):
             (out / MANIFEST).unlink()  # from here on the directory reads as unfinished
         for name in OUTPUTS:
-            os.replace(staging / name, out / name)
+            if name in outputs:
+                os.replace(staging / name, out / name)
+            else:  # a test file left by an earlier split would pass for this one's
+                with contextlib.suppress(FileNotFoundError):
+                    (out / name).unlink()
         atomic.write_json(out / MANIFEST, manifest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -16,11 +16,13 @@ from typing import Any
 from hsbench import results
 from hsbench.atomic import write_json
 from hsbench.errors import InputError
+from hsbench.grid_progress import GridProgress
 from hsbench.paths import check_output_file
 from hsbench.prepare import check_finished, read_dataset_json
 from hsbench.provenance import gpu_name, host_info, sha256_file
 from hsbench.svm import libsvm, mpi
 from hsbench.svm.backends import DEFAULT_KERNEL_CACHE_MB, make_backend, thundersvm_build
+from hsbench.svm.kernels import kernel_bytes
 from hsbench.svm.errors import InputError as SvmInputError
 from hsbench.svm.grid import PRESETS, Grid, make_folds, parse_values
 from hsbench.svm.journal import journal_key
@@ -68,6 +70,11 @@ def run_grid_job(job: GridJob) -> int:
 
 def _inputs(job: GridJob) -> tuple[Path, Path | None, Path | None]:
     """(train, test, dataset.json) from `data` or `train`/`test`."""
+    if job.data and job.test and (job.data / "dataset.json").is_file():
+        split = read_dataset_json(job.data / "dataset.json").get("split") or {}
+        if split.get("kind") == "all":
+            raise InputError(f"--test: {job.data} was prepared with --split all (every labelled pixel trains), "
+                             "so it reports CV accuracy only; prepare a random or disjoint split for test metrics")
     if job.data and (job.train or job.test):
         raise InputError("give either --data DIR or --train FILE [--test FILE], not both")
     if job.data:
@@ -124,8 +131,12 @@ def _run(job: GridJob, comm: Any, agreement: mpi.Agreement) -> int:
         gpu_id = mpi.local_rank(comm) % max(mpi.gpu_count(), 1)
     backend = make_backend(job.backend, train.X, train.y, threads=job.threads,
                            kernel_cache_mb=job.kernel_cache_mb, gpu_id=gpu_id)
+    if rank == 0 and backend.name == "sklearn" and job.kernel_cache_mb > 0 and not getattr(backend, "kernel_cache", False):
+        print(f"hsbench grid: warning: one RBF kernel of {len(train.y)} rows needs "
+              f"{kernel_bytes(len(train.y)) / 2**20:.0f} MB, more than --kernel-cache-mb {job.kernel_cache_mb:g} "
+              "per node: every task fits its own RBF kernel instead (slower)", file=sys.stderr)
     train_sha = sha256_file(train_path)
-    bar = _Progress(quiet=job.quiet or rank != 0)
+    bar = GridProgress(grid, quiet=job.quiet or rank != 0)
 
     agreement.meet()  # every rank has validated its input
     outcome = run_search(
@@ -158,33 +169,16 @@ def _run(job: GridJob, comm: Any, agreement: mpi.Agreement) -> int:
         refit_seconds=outcome.refit_seconds, resumed_tasks=outcome.resumed_tasks, hosts=hosts,
         device=gpu_name() if backend.build == "gpu" else "cpu", wall_seconds=outcome.wall_seconds,
         data=data, dataset=results.dataset_summary(meta), test=test_block,
+        node_of_rank=outcome.node_of, kernel_slots=outcome.kernel_slots, shared_kernel_mb=outcome.shared_kernel_mb,
+        kernels=outcome.kernels, task_seconds=[r.get("seconds") for r in outcome.records],
+        task_ranks=[r.get("rank") for r in outcome.records],
+        peak_rss_mb=[m["peak_rss_mb"] for m in outcome.memory], peak_pss_mb=[m["peak_pss_mb"] for m in outcome.memory],
+        peak_private_mb=[m["peak_private_mb"] for m in outcome.memory], farm=outcome.farm,
     )
     write_json(out, result)
     if not job.quiet:
         _print_summary(outcome, grid, test_block, out)
     return 0
-
-
-class _Progress:
-    """A tqdm bar on rank 0 (stderr), nothing elsewhere."""
-
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.bar: Any = None
-
-    def start(self, done: int, total: int) -> None:
-        if not self.quiet:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, initial=done, unit="task", desc="grid", file=sys.stderr)
-
-    def update(self, record: dict) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def _print_summary(outcome: SearchOutcome, grid: Grid, test: dict | None, out: Path) -> None:
