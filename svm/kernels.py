@@ -3,7 +3,8 @@
 A kernel is computed in fixed blocks of `BLOCK_ROWS` rows (`rbf_rows`). The blocks
 depend on the row count only, never on the number of ranks, so every block is the
 same bytes whichever rank computes it: a kernel built by two ranks equals the serial
-one bit for bit, and so do the fits that read it.
+one bit for bit, and so do the fits that read it. (Fixed blocks matter: BLAS rounds
+a row differently in a 3-row product than in a 512-row one, by 1 ulp here and there.)
 
 `SharedStore` is one window per node (`MPI.Win.Allocate_shared` on the node's
 `COMM_TYPE_SHARED` communicator), allocated by the node's first rank; every rank
