@@ -14,8 +14,8 @@ Rules:
 - Kernel rows go only to an idle rank (nothing in hand): a rank inside a long fit never
   holds up a kernel its node waits for. A kernel's blocks are shared out block by block.
 - A node starts a kernel when one of its ranks is idle with nothing to fit and a slot is
-  free: empty, or holding a gamma with no task left to hand out and none in flight on the
-  node. Which gamma: most pending tasks per node already holding it, ties to the earlier in
+  free: holding a gamma with no task left to hand out and none in flight on the node
+  (reused first, so memory stays at the kernels in use), or empty. Which gamma: most pending tasks per node already holding it, ties to the earlier in
   the schedule. One node therefore goes gamma by gamma (one kernel in use, the next being
   computed); several nodes spread over the gammas before they share one.
 """
@@ -108,9 +108,11 @@ class Policy:
             if sl.todo:  # a kernel of this node still has rows to compute
                 return self._rows(sl, s)
         gamma = self._next_gamma(node)
-        free = [s for s, sl in enumerate(node) if sl.gamma is None] or [
-            s for s, sl in enumerate(node)
-            if sl.ready and sl.users == 0 and sl.gamma is not None and not self._pending[sl.gamma]]
+        # a finished gamma's slot before an empty one: its pages are in memory already, so the
+        # node's memory stays at the kernels it is working with, whatever the budget allows
+        free = [s for s, sl in enumerate(node)
+                if sl.ready and sl.users == 0 and sl.gamma is not None and not self._pending[sl.gamma]] or [
+            s for s, sl in enumerate(node) if sl.gamma is None]
         if gamma is None or not free:
             return None
         sl = node[free[0]]

@@ -129,3 +129,9 @@ def test_inline_rank_0_starves_a_worker_holding_short_tasks():
     inline = simulate(costs, 2, 2, slots=0, mode="inline")
     assert thread.makespan == pytest.approx(20.0, abs=0.1)  # the worker does all the short ones meanwhile
     assert inline.makespan > thread.makespan + 1.0
+
+
+def test_a_finished_gammas_slot_is_reused_so_one_rank_holds_one_kernel():
+    policy = Policy(GRID, GRID.schedule(), node_of=[0], slots=4, n_rows=100)
+    log = drive(policy, ranks=1, depth=1, seed=0, n_rows=100)
+    assert {item.slot for _, item in log} == {0} and policy.kernels_started == len(GRID.gamma)
