@@ -22,10 +22,10 @@ from hsbench.prepare import check_finished, read_dataset_json
 from hsbench.provenance import gpu_name, host_info, sha256_file
 from hsbench.svm import libsvm, mpi
 from hsbench.svm.backends import DEFAULT_KERNEL_CACHE_MB, make_backend, thundersvm_build
-from hsbench.svm.kernels import kernel_bytes
 from hsbench.svm.errors import InputError as SvmInputError
 from hsbench.svm.grid import PRESETS, Grid, make_folds, parse_values
 from hsbench.svm.journal import journal_key
+from hsbench.svm.kernels import kernel_bytes
 from hsbench.svm.search import SearchOutcome, journal_path_for, run_search
 from hsbench.svm.tasks import format_table
 
@@ -131,7 +131,8 @@ def _run(job: GridJob, comm: Any, agreement: mpi.Agreement) -> int:
         gpu_id = mpi.local_rank(comm) % max(mpi.gpu_count(), 1)
     backend = make_backend(job.backend, train.X, train.y, threads=job.threads,
                            kernel_cache_mb=job.kernel_cache_mb, gpu_id=gpu_id)
-    if rank == 0 and backend.name == "sklearn" and job.kernel_cache_mb > 0 and not getattr(backend, "kernel_cache", False):
+    too_big = backend.name == "sklearn" and job.kernel_cache_mb > 0 and not getattr(backend, "kernel_cache", False)
+    if rank == 0 and too_big:
         print(f"hsbench grid: warning: one RBF kernel of {len(train.y)} rows needs "
               f"{kernel_bytes(len(train.y)) / 2**20:.0f} MB, more than --kernel-cache-mb {job.kernel_cache_mb:g} "
               "per node: every task fits its own RBF kernel instead (slower)", file=sys.stderr)

@@ -15,7 +15,7 @@ scheduling policy's business (hsbench.svm.policy), not the store's.
 from __future__ import annotations
 
 import time
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -112,7 +112,8 @@ class SharedStore(_Rows):
         size = self.shared_bytes if node_comm.Get_rank() == 0 else 0
         self.win = MPI.Win.Allocate_shared(size, 8, comm=node_comm)
         buf, _ = self.win.Shared_query(0)
-        self._K = np.ndarray(buffer=buf, dtype=np.float64, shape=(slots, self.n, self.n))
+        # mpi4py's buffer supports the buffer protocol; its stubs do not say so
+        self._K = np.ndarray(buffer=cast(Any, buf), dtype=np.float64, shape=(slots, self.n, self.n))
         # one passive epoch for the whole grid: Sync is then the memory barrier around each use
         self.win.Lock_all(MPI.MODE_NOCHECK)
 

@@ -15,9 +15,10 @@ Rules:
   holds up a kernel its node waits for. A kernel's blocks are shared out block by block.
 - A node starts a kernel when one of its ranks is idle with nothing to fit and a slot is
   free: holding a gamma with no task left to hand out and none in flight on the node
-  (reused first, so memory stays at the kernels in use), or empty. Which gamma: most pending tasks per node already holding it, ties to the earlier in
-  the schedule. One node therefore goes gamma by gamma (one kernel in use, the next being
-  computed); several nodes spread over the gammas before they share one.
+  (reused first, so memory stays at the kernels in use), or empty. Which gamma: most
+  pending tasks per node already holding it, ties to the earlier in the schedule. One
+  node therefore goes gamma by gamma (one kernel in use, the next being computed);
+  several nodes spread over the gammas before they share one.
 """
 
 from __future__ import annotations

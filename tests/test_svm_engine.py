@@ -154,7 +154,7 @@ def test_kernel_budget_counts_slots_and_refuses_bad_values():
     assert SklearnBackend(X, y, kernel_cache_mb=2.5 * one / 2**20).kernel_slots == 2
     assert not SklearnBackend(X, y, kernel_cache_mb=0.5 * one / 2**20).kernel_cache
     for bad in (-1.0, float("nan"), float("inf")):
-        with pytest.raises(InputError, match="--kernel-cache-mb .*must be a number of MB >= 0"):
+        with pytest.raises(InputError, match=r"--kernel-cache-mb .*must be a number of MB >= 0"):
             SklearnBackend(X, y, kernel_cache_mb=bad)
 
 
