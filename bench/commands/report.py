@@ -45,7 +45,6 @@ def run(args: argparse.Namespace) -> int:
     from hsbench.atomic import write_text
     from hsbench.report import collect_results, group_by_dataset, render_markdown
     from hsbench.report.figures import draw_figures
-
     from hsbench.report.scaling import load_scaling
 
     output: Path = args.output or args.results_dir / "REPORT.md"

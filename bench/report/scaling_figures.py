@@ -47,7 +47,8 @@ def _cost_growth(s: dict[str, Any]) -> plt.Figure:
             if not pts:
                 continue
             fit = (s["exponents"].get(grid) or {}).get(what)
-            label = f"{grid}: {'whole grid' if what == 'wall' else what + 's'}" + (f" (n^{fit['k']:.2f})" if fit else "")
+            label = f"{grid}: {'whole grid' if what == 'wall' else what + 's'}"
+            label += f" (n^{fit['k']:.2f})" if fit else ""
             ax.loglog(*zip(*pts, strict=True), style, color=colour, label=label)
     ax.set_xlabel("training rows (n)")
     ax.set_ylabel("seconds (serial)")
