@@ -116,15 +116,9 @@ def check_finished(data_dir: Path) -> None:
 
 def read_dataset_json(path: Path | None) -> dict:
     """A prepared dataset's description, checked before any work ({} when there is none)."""
-    if path is None:
-        return {}
-    try:
-        meta = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a readable dataset.json ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("kind") != "dataset":
-        raise InputError(f"{path}: not an hsbench dataset.json (kind 'dataset' expected)")
-    return meta
+    from hsbench.results import read_kind
+
+    return read_kind(path, "dataset", "dataset.json") if path is not None else {}
 
 
 def dataset_record(scene: Scene, split: Split, features: str, n_features: int) -> dict:

@@ -7,6 +7,7 @@ Builders take typed values and return plain dicts; `write_json` (atomic) writes 
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 from numpy.typing import ArrayLike
 
+from hsbench.errors import InputError
 from hsbench.metrics import classification_metrics
 from hsbench.provenance import command_line, host_info, now_iso, package_versions, sha256_file
 
@@ -46,6 +48,18 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 
 # what a results file copies from dataset.json (everything but the coordinates)
 DATASET_SUMMARY_KEYS = ("scene", "split", "features", "class_names", "counts")
+
+
+def read_kind(path: str | os.PathLike, kind: str, what: str, option: str = "") -> dict[str, Any]:
+    """A JSON file of one `kind`; InputError naming the file (after `option`, if given) and the fault."""
+    label = f"{option} {path}" if option else str(path)
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{label}: not a readable {what} ({exc})") from None
+    if not isinstance(data, dict) or data.get("kind") != kind:
+        raise InputError(f"{label}: not an hsbench {what} (kind {kind!r} expected)")
+    return data
 
 
 def file_entry(path: str | os.PathLike) -> dict[str, str]:

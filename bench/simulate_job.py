@@ -7,13 +7,13 @@ each rank count, and checks the model against measured runs of the same grid.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from hsbench.errors import InputError
+from hsbench.results import read_kind
 from hsbench.svm.grid import Grid
 from hsbench.svm.kernels import BLOCK_ROWS
 from hsbench.svm.simulate import LATENCY, Costs, Prediction, simulate
@@ -23,13 +23,7 @@ DEFAULT_RANKS_PER_NODE = 64
 
 
 def read_grid_result(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a readable results JSON ({exc})") from None
-    if not isinstance(data, dict) or data.get("kind") != "svm_grid":
-        raise InputError(f"{path}: not an hsbench grid result (kind 'svm_grid' expected)")
-    return data
+    return read_kind(path, "svm_grid", "grid result")
 
 
 def costs_of(data: dict[str, Any], path: Path | str) -> Costs:

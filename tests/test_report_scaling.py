@@ -85,5 +85,5 @@ def test_a_bad_scaling_file_is_refused_before_any_write(tmp_path, capsys):
     bad.write_text(json.dumps({"kind": "svm_grid"}))
     rc = main(["report", str(tmp_path / "results"), "--scaling", str(bad)])
     err = capsys.readouterr().err
-    assert rc == 2 and "not an SVM scaling benchmark" in err and len(err.strip().splitlines()) == 1
+    assert rc == 2 and "not an hsbench SVM scaling benchmark" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "results" / "REPORT.md").exists()

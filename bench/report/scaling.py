@@ -9,12 +9,12 @@ quoted beside the model, marked as theirs.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from hsbench.errors import InputError
 from hsbench.report.fmt import NA, NOT_RUN, fmt_duration, fmt_ratio, is_num, table
+from hsbench.results import read_kind
 
 REQUIRED = ("rungs", "exponents", "model", "host")
 FIGURES = {"cost_growth": "svm_cost_growth.png", "scaling_model": "svm_scaling_model.png"}
@@ -22,12 +22,7 @@ FIGURES = {"cost_growth": "svm_cost_growth.png", "scaling_model": "svm_scaling_m
 
 def load_scaling(path: str | Path) -> dict[str, Any]:
     """A kind "svm_scaling" JSON, checked for the keys the report reads."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"--scaling {path}: not a readable JSON file ({exc})") from None
-    if not isinstance(data, dict) or data.get("kind") != "svm_scaling":
-        raise InputError(f"--scaling {path}: not an SVM scaling benchmark (kind 'svm_scaling' expected)")
+    data = read_kind(path, "svm_scaling", "SVM scaling benchmark", option="--scaling")
     missing = [k for k in REQUIRED if k not in data]
     if missing:
         raise InputError(f"--scaling {path}: lacks key(s) {', '.join(missing)}")

@@ -11,24 +11,27 @@ matplotlib.use("Agg")  # before pyplot: no display on cluster nodes
 import matplotlib.pyplot as plt
 import numpy as np
 
-from hsbench.atomic import atomic_path
+from hsbench.report.figures import save_figure
 from hsbench.report.scaling import FIGURES
-
-_DPI = 110
 
 
 def draw_scaling_figures(s: dict[str, Any], out_dir: str | Path) -> list[Path]:
     written = []
     for name, draw in (("cost_growth", _cost_growth), ("scaling_model", _scaling_model)):
-        fig = draw(s)
         path = Path(out_dir) / FIGURES[name]
-        try:
-            with atomic_path(path, suffix=".png") as tmp:
-                fig.savefig(tmp, format="png", dpi=_DPI, metadata={"Software": None})
-        finally:
-            plt.close(fig)
+        save_figure(draw(s), path)
         written.append(path)
     return written
+
+
+def _finish(fig: plt.Figure, ax: Any, xlabel: str, ylabel: str, title: str) -> plt.Figure:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 def _cost_growth(s: dict[str, Any]) -> plt.Figure:
@@ -50,13 +53,7 @@ def _cost_growth(s: dict[str, Any]) -> plt.Figure:
             label = f"{grid}: {'whole grid' if what == 'wall' else what + 's'}"
             label += f" (n^{fit['k']:.2f})" if fit else ""
             ax.loglog(*zip(*pts, strict=True), style, color=colour, label=label)
-    ax.set_xlabel("training rows (n)")
-    ax.set_ylabel("seconds (serial)")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7)
-    ax.set_title("SVM grid: cost growth on Indian Pines (log-log)", fontsize=10)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, "training rows (n)", "seconds (serial)", "SVM grid: cost growth on Indian Pines (log-log)")
 
 
 def _scaling_model(s: dict[str, Any]) -> plt.Figure:
@@ -80,10 +77,4 @@ def _scaling_model(s: dict[str, Any]) -> plt.Figure:
                   label=f"seed, published (theirs): {seed['cores']} cores, {seed['serial']} -> {seed['parallel']}")
     ideal = np.array([1, top])
     ax.loglog(ideal, ideal, "k--", linewidth=0.8, label="ideal (speedup = ranks)")
-    ax.set_xlabel("MPI ranks")
-    ax.set_ylabel("speedup over 1 rank")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7)
-    ax.set_title("SVM grid: scaling beyond this machine (modelled)", fontsize=10)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, "MPI ranks", "speedup over 1 rank", "SVM grid: scaling beyond this machine (modelled)")
