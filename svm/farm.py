@@ -168,6 +168,7 @@ def _dispatch(policy: Policy, work: Work, on_record: Callable[[dict], None], com
 
     def finished(rank: int, record: dict) -> None:
         policy.done(rank, held[rank].popleft())
+        refill()  # the next item goes out before the bookkeeping (a journal line is an fsync)
         on_record({**record, "rank": rank})
 
     status = MPI.Status()
@@ -179,12 +180,9 @@ def _dispatch(policy: Policy, work: Work, on_record: Callable[[dict], None], com
                 source = status.Get_source()
                 finished(source, comm.recv(source=source, tag=_RECORD))
                 heard = True
-            if heard:
-                refill()
             record = own.poll(0.0 if heard else POLL_SECONDS)
             if record is not None:
                 finished(0, record)
-                refill()
         if not policy.finished:
             raise RuntimeError("the farm's policy has tasks left but nothing to hand out")
     finally:
