@@ -36,13 +36,8 @@ from hsbench.svm.mpi import abort_on_error
 from hsbench.svm.policy import Item, Policy
 
 _RECORD, _TASK, _STOP = 1, 2, 3
-DEPTH = 2  # items in hand per worker rank with a listening rank 0
+DEPTH = 2  # items in hand per worker rank with a listening rank 0 (rank 0 holds one)
 INLINE_DEPTH = 4  # rank 0 computing between dispatch rounds needs deeper worker queues
-
-
-def depth_of(rank: int, depth: int) -> int:
-    """Items in hand: rank 0 takes one at a time (it reserves nothing it cannot start), the others `depth`."""
-    return 1 if rank == 0 else depth
 POLL_SECONDS = 0.002
 ROOT_ENV = "HSBENCH_FARM_ROOT"  # "thread" (default) or "inline"
 
@@ -155,16 +150,12 @@ def _dispatch(policy: Policy, work: Work, on_record: Callable[[dict], None], com
     own = _RootWork(work, threaded=mode == "thread")
 
     def refill() -> None:
-        for rank in range(size):
-            while len(held[rank]) < depth_of(rank, depth):
-                item = policy.next_item(rank, idle=not held[rank])
-                if item is None:
-                    break
-                held[rank].append(item)
-                if rank == 0:
-                    own.submit(item)
-                else:
-                    comm.send(item, dest=rank, tag=_TASK)
+        for rank, item in policy.hand_out([len(h) for h in held], depth):
+            held[rank].append(item)
+            if rank == 0:
+                own.submit(item)
+            else:
+                comm.send(item, dest=rank, tag=_TASK)
 
     def finished(rank: int, record: dict) -> None:
         policy.done(rank, held[rank].popleft())

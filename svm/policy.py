@@ -8,6 +8,11 @@ Pure (no MPI, no clock), so that the farm (hsbench.svm.farm) and the scaling mod
   KernelRows(gamma, slot, start, stop)  rows of gamma's kernel, computed into a slot of the node
 
 Rules:
+- Every idle rank gets an item first; then a rank may get a second one queued behind
+  the one it runs (rank 0, which dispatches, never), but only while at least as many
+  tasks are pending as there are ranks: near the end a queued task would wait behind a
+  long one while another rank idles (modelled: 128 ranks on 250 tasks took 2.4 s with
+  every rank holding two, where the longest task is 1.3 s).
 - Fits go out in the schedule's order (longest first). A rank gets the earliest pending
   task whose gamma's kernel is ready on its node, so a node works through the gammas it
   holds while its ranks stay busy.
@@ -72,6 +77,7 @@ class Policy:
         self.node_of = list(node_of)
         self.slots = slots
         self.remaining = len(order)
+        self.pending = len(order)  # fits not handed out yet
         self.kernels_started = 0
         self._pos = {t: i for i, t in enumerate(order)}
         self._plain = deque(order)
@@ -91,8 +97,31 @@ class Policy:
     def finished(self) -> bool:
         return self.remaining == 0
 
+    def hand_out(self, held: Sequence[int], depth: int) -> list[tuple[int, Item]]:
+        """(rank, item) to send now, given how many items each rank holds (rules above)."""
+        count = list(held)
+        out = []
+        for rank, n in enumerate(count):
+            if n == 0 and (item := self.next_item(rank, idle=True)) is not None:
+                out.append((rank, item))
+                count[rank] = 1
+        for rank in range(1, len(count)):
+            while count[rank] < depth and self.pending >= len(count):
+                item = self.next_item(rank, idle=False)
+                if item is None:
+                    break
+                out.append((rank, item))
+                count[rank] += 1
+        return out
+
     def next_item(self, rank: int, idle: bool) -> Item | None:
         """The next item for `rank` (`idle`: it has nothing in hand), or None: nothing for it now."""
+        item = self._next(rank, idle)
+        if isinstance(item, Fit):
+            self.pending -= 1
+        return item
+
+    def _next(self, rank: int, idle: bool) -> Item | None:
         if not self.slots:
             return Fit(self._plain.popleft()) if self._plain else None
         node_id = self.node_of[rank]

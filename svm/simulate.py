@@ -20,7 +20,7 @@ import itertools
 from collections import deque
 from dataclasses import dataclass
 
-from hsbench.svm.farm import DEPTH, INLINE_DEPTH, POLL_SECONDS, depth_of
+from hsbench.svm.farm import DEPTH, INLINE_DEPTH, POLL_SECONDS
 from hsbench.svm.grid import Grid
 from hsbench.svm.kernels import BLOCK_ROWS
 from hsbench.svm.policy import Fit, Item, Policy
@@ -88,15 +88,10 @@ def simulate(costs: Costs, ranks: int, ranks_per_node: int, slots: int, *, mode:
         heapq.heappush(heap, (t + costs.of(held[rank][0]), next(seq), rank))
 
     def refill(t: float) -> None:
-        for rank in range(ranks):
-            while len(held[rank]) < depth_of(rank, depth):
-                idle = not held[rank]
-                item = policy.next_item(rank, idle)
-                if item is None:
-                    break
-                held[rank].append(item)
-                if idle:
-                    start(rank, t if rank == 0 or ranks == 1 else t + latency)
+        for rank, item in policy.hand_out([len(h) for h in held], depth):
+            held[rank].append(item)
+            if len(held[rank]) == 1:  # it was idle: the item starts after the hand-out
+                start(rank, t if rank == 0 or ranks == 1 else t + latency)
 
     refill(0.0)
     t = 0.0

@@ -40,23 +40,19 @@ def drive(policy: Policy, ranks: int, depth: int, seed: int, n_rows: int) -> lis
     gamma_in: dict[tuple[int, int], int] = {}
     log = []
     while True:
-        for r in range(ranks):
-            while len(held[r]) < (1 if r == 0 else depth):
-                idle = not held[r]
-                item = policy.next_item(r, idle)
-                if item is None:
-                    break
-                key = (policy.node_of[r], getattr(item, "slot", None))
-                if isinstance(item, KernelRows):
-                    assert idle, "kernel rows went to a busy rank"
-                    if gamma_in.get(key) != item.gamma:
-                        gamma_in[key], done_rows[key] = item.gamma, set()
-                else:
-                    if item.slot is not None:  # its gamma's kernel is complete on the rank's node
-                        assert gamma_in[key] == policy.gamma_of(item.task)
-                        assert len(done_rows[key]) == len(row_blocks(n_rows))
-                held[r].append(item)
-                log.append((r, item))
+        for r, item in policy.hand_out([len(h) for h in held], depth):
+            idle = not held[r]
+            assert r != 0 or idle, "rank 0 holds one item at a time"
+            key = (policy.node_of[r], getattr(item, "slot", None))
+            if isinstance(item, KernelRows):
+                assert idle, "kernel rows went to a busy rank"
+                if gamma_in.get(key) != item.gamma:
+                    gamma_in[key], done_rows[key] = item.gamma, set()
+            elif item.slot is not None:  # its gamma's kernel is complete on the rank's node
+                assert gamma_in[key] == policy.gamma_of(item.task)
+                assert len(done_rows[key]) == len(row_blocks(n_rows))
+            held[r].append(item)
+            log.append((r, item))
         busy = [r for r in range(ranks) if held[r]]
         if not busy:
             break
@@ -83,6 +79,15 @@ def test_one_node_computes_each_kernel_once_and_hands_out_every_task_once(slots,
     if slots < len(GRID.gamma):  # gamma by gamma: a node starts a kernel only as its gammas run out
         starts = [item.gamma for item in rows if item.start == 0]
         assert starts == [policy.gamma_of(t) for t in dict.fromkeys(order)][:: GRID.n_folds * len(GRID.C)]
+
+
+def test_a_second_item_is_queued_only_while_tasks_outnumber_ranks():
+    grid = Grid(gamma=(1.0,), C=(1.0, 10.0), n_folds=3)  # six tasks
+    policy = Policy(grid, grid.schedule(), node_of=[0] * 4, slots=0, n_rows=10)
+    first = policy.hand_out([0, 0, 0, 0], depth=2)
+    assert [r for r, _ in first] == [0, 1, 2, 3]  # one each; two pending < four ranks: none queued
+    policy = Policy(grid, grid.schedule(), node_of=[0] * 2, slots=0, n_rows=10)
+    assert [r for r, _ in policy.hand_out([0, 0], depth=2)] == [0, 1, 1]  # rank 0 never queues
 
 
 def test_without_kernels_tasks_go_out_in_schedule_order():
