@@ -9,12 +9,15 @@ of wall time.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections import defaultdict
 from typing import Any
 
 from hsbench.svm.grid import Grid
+
+ETA_EVERY_SECONDS = 0.5
 
 
 class CostEta:
@@ -25,8 +28,10 @@ class CostEta:
         self.pending = set(range(grid.n_tasks)) - set(done_tasks)
         self.start = start
         self.work_seconds = 0.0  # task and kernel seconds finished in this session, all ranks
-        self._cell: dict[int, list[float]] = defaultdict(list)
-        self._by_C: dict[float, list[float]] = defaultdict(list)
+        # (summed seconds, count) of finished tasks: per cell, per C, all
+        self._cell: dict[int, list[float]] = defaultdict(lambda: [0.0, 0])
+        self._by_C: dict[float, list[float]] = defaultdict(lambda: [0.0, 0])
+        self._all = [0.0, 0]
 
     def add(self, record: dict) -> None:
         self.work_seconds += float(record.get("seconds") or 0.0)
@@ -34,15 +39,15 @@ class CostEta:
             return
         self.pending.discard(record["task"])
         seconds = float(record.get("seconds") or 0.0)
-        self._cell[record["cell"]].append(seconds)
-        self._by_C[record["C"]].append(seconds)
+        for acc in (self._cell[record["cell"]], self._by_C[record["C"]], self._all):
+            acc[0] += seconds
+            acc[1] += 1
 
     def _estimate(self, task: int) -> float:
         cell = self.grid.task(task)[0]
-        for seen in (self._cell.get(cell), self._by_C.get(self.grid.cell(cell)[1]),
-                     [s for v in self._cell.values() for s in v]):
-            if seen:
-                return sum(seen) / len(seen)
+        for acc in (self._cell.get(cell), self._by_C.get(self.grid.cell(cell)[1]), self._all):
+            if acc and acc[1]:
+                return acc[0] / acc[1]
         return 0.0
 
     def seconds_left(self, now: float) -> float | None:
@@ -73,6 +78,8 @@ class GridProgress:
         self.gamma: float | None = None
         self.per_rank: dict[int, dict[str, float]] = defaultdict(lambda: {"tasks": 0, "seconds": 0.0, "kernel": 0.0})
         self.t0 = self.t_last = time.perf_counter()
+        self.t_eta = -math.inf
+        self.left: float | None = None
 
     def start(self, done_tasks: list[int], total: int) -> None:
         self.t0 = self.t_last = time.perf_counter()
@@ -99,8 +106,10 @@ class GridProgress:
         if self.eta is not None:
             self.eta.add(record)
         if self.bar is not None:
-            left = self.eta.seconds_left(time.perf_counter()) if self.eta else None
-            self.bar.set_postfix_str(f"{what}, ETA {fmt_clock(left)}", refresh=False)
+            if self.t_last - self.t_eta >= ETA_EVERY_SECONDS:  # pricing every pending task costs; not each record
+                self.t_eta = self.t_last
+                self.left = self.eta.seconds_left(self.t_last) if self.eta else None
+            self.bar.set_postfix_str(f"{what}, ETA {fmt_clock(self.left)}", refresh=False)
             if record.get("kind") != "kernel":
                 self.bar.update(1)
 
