@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="scaling model: replay a grid's recorded task and kernel costs on P ranks",
         description=textwrap.fill(
             "Replay the per-task and per-kernel seconds that RESULTS.json (an hsbench grid result) recorded "
-            "through the task farm's own policy (longest first, items in hand per rank, rank 0 computing too, "
+            "through the task farm's own policy (longest first, items in hand per worker, rank 0 computing too, "
             "one kernel per node) for each rank count; print the predicted makespan, the speedup and "
             "efficiency over one rank, and what bounds the makespan. Ranks slowing each other down "
             "(memory bandwidth) and MPI start-up are not modelled.", 78),

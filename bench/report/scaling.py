@@ -91,8 +91,8 @@ def cost_growth_section(s: dict[str, Any], figures_dir: str) -> list[str]:
 def modelled_section(s: dict[str, Any], figures_dir: str) -> list[str]:
     out = ["### Scaling beyond this machine (modelled)", "",
            "`hsbench simulate` replays the serial run's recorded task and kernel seconds through the task "
-           "farm's own policy (longest first, two items in hand per rank, rank 0 computing too, one kernel "
-           "per node) for P ranks. It does not model ranks slowing each other down (memory bandwidth), "
+           "farm's own policy (longest first, up to two items in hand per worker, rank 0 computing too, one "
+           "kernel per node) for P ranks. It does not model ranks slowing each other down (memory bandwidth), "
            "MPI start-up, or a faster or slower machine: these are predictions, not measurements.", ""]
     checks = [(r["rung"], g, c) for r in s["rungs"] for g, e in r["grids"].items() for c in e.get("model_check", [])]
     if checks:
