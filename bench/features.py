@@ -189,7 +189,8 @@ def make_features(cube: np.ndarray, train_coords: np.ndarray, test_coords: np.nd
     if spec.spatial:  # the test spectra are never needed whole: the cube is projected by blocks
         x_train, x_test = profile_features(principal_images(cube, pca), spec, (train_coords, test_coords))
         return scale(x_train, x_test)
-    return scale(pca.transform(_spectra(cube, train_coords)), pca.transform(_spectra(cube, test_coords)))
+    x_test = _spectra(cube, test_coords)
+    return scale(pca.transform(_spectra(cube, train_coords)), pca.transform(x_test) if len(x_test) else x_test)
 
 
 def fit_pca(cube: np.ndarray, train_coords: np.ndarray, n: int) -> PCA:
@@ -205,7 +206,9 @@ def fit_pca(cube: np.ndarray, train_coords: np.ndarray, n: int) -> PCA:
 def scale(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Min-max scaling fitted on the training rows, applied to both, in place (the arrays are ours)."""
     scaler = MinMaxScaler(copy=False).fit(x_train)
-    return scaler.transform(x_train), scaler.transform(x_test)
+    # no test rows (an `all` split): sklearn refuses to transform an empty array
+    x_test = scaler.transform(x_test) if len(x_test) else np.empty((0, x_train.shape[1]))
+    return scaler.transform(x_train), x_test
 
 
 def _spectra(cube: np.ndarray, coords: np.ndarray) -> np.ndarray:

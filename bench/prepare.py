@@ -33,7 +33,7 @@ from hsbench.provenance import command_line, host_info, now_iso, package_version
 from hsbench.scenes import Scene
 from hsbench.split import Split, check_split_args, make_split
 
-OUTPUTS = ("train.libsvm", "test.libsvm", "windows.h5", "dataset.json")  # always written
+OUTPUTS = ("train.libsvm", "test.libsvm", "windows.h5", "dataset.json")  # of the first feature set
 MANIFEST = "manifest.json"
 
 
@@ -78,9 +78,12 @@ def prepare(scene: Scene, out: str | os.PathLike, config: PrepareConfig, force: 
         x_train, x_test = make_features(scene.cube, split.train_coords, split.test_coords, spec)
         seconds = time.perf_counter() - t0
         train_name, test_name = feature_files(spec, primary=i == 0)
-        matrices[train_name], matrices[test_name] = (x_train, split.train_labels), (x_test, split.test_labels)
+        matrices[train_name] = (x_train, split.train_labels)
+        if config.split != "all":  # an `all` split has no test set, so no test file
+            matrices[test_name] = (x_test, split.test_labels)
         feature_sets[spec.name] = {
-            "train": train_name, "test": test_name, "n_features": int(x_train.shape[1]),
+            "train": train_name, "test": test_name if config.split != "all" else None,
+            "n_features": int(x_train.shape[1]),
             "params": spec.params(), "seconds": seconds, "host": host_info(),
         }
     n_first = int(feature_sets[specs[0].name]["n_features"])
@@ -114,7 +117,9 @@ def prepare(scene: Scene, out: str | os.PathLike, config: PrepareConfig, force: 
         }
         with contextlib.suppress(FileNotFoundError):
             (out / MANIFEST).unlink()  # from here on the directory reads as unfinished
-        for stale in _feature_files_in(out):  # feature sets of an earlier prepare, not asked now
+        # feature sets of an earlier prepare not asked now, and the test files of an earlier split when
+        # this one (`all`) has none: left in place they would pass for this split's
+        for stale in _feature_files_in(out):
             if stale.name not in outputs:
                 stale.unlink()
         for name in outputs:
@@ -134,15 +139,9 @@ def check_finished(data_dir: Path) -> None:
 
 def read_dataset_json(path: Path | None) -> dict:
     """A prepared dataset's description, checked before any work ({} when there is none)."""
-    if path is None:
-        return {}
-    try:
-        meta = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a readable dataset.json ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("kind") != "dataset":
-        raise InputError(f"{path}: not an hsbench dataset.json (kind 'dataset' expected)")
-    return meta
+    from hsbench.results import read_kind
+
+    return read_kind(path, "dataset", "dataset.json") if path is not None else {}
 
 
 def feature_files(spec: FeatureSpec, primary: bool) -> tuple[str, str]:

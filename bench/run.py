@@ -188,7 +188,9 @@ def run(cfg: RunConfig, seeds: Sequence[int] | None = None) -> Path:
         one.out_dir.mkdir(parents=True, exist_ok=True)
         # the report paints maps from the split's coordinates: keep them beside the results
         atomic.write_bytes(one.out_dir / "dataset.json", (one.data_dir / "dataset.json").read_bytes())
-    report = subprocess.run([*hsbench_argv(), "report", str(cfg.report.parent), "-o", str(cfg.report)])
+    scaling = cfg.results / "benchmarks" / "svm_scaling.json"  # the scaling benchmark's, when it was run
+    extra = ["--scaling", str(scaling)] if scaling.is_file() else []
+    report = subprocess.run([*hsbench_argv(), "report", str(cfg.report.parent), "-o", str(cfg.report), *extra])
     if report.returncode != 0:
         raise StageFailed(f"report failed with exit status {report.returncode}", report.returncode)
     for one in runs:

@@ -19,6 +19,7 @@ from hsbench import results
 from hsbench.atomic import write_json
 from hsbench.errors import InputError
 from hsbench.features import slug
+from hsbench.grid_progress import GridProgress
 from hsbench.paths import check_output_file
 from hsbench.prepare import check_finished, read_dataset_json
 from hsbench.provenance import gpu_name, host_info, sha256_file
@@ -28,6 +29,7 @@ from hsbench.svm.errors import InputError as SvmInputError
 from hsbench.svm.folds import FOLD_KINDS, make_spatial_folds
 from hsbench.svm.grid import PRESETS, Grid, make_folds, parse_values
 from hsbench.svm.journal import journal_key
+from hsbench.svm.kernels import kernel_bytes
 from hsbench.svm.search import SearchOutcome, journal_path_for, run_search
 from hsbench.svm.tasks import format_table
 
@@ -75,6 +77,11 @@ def run_grid_job(job: GridJob) -> int:
 
 def _inputs(job: GridJob) -> tuple[Path, Path | None, Path | None]:
     """(train, test, dataset.json) from `data` (and `features`) or `train`/`test`."""
+    if job.data and job.test and (job.data / "dataset.json").is_file():
+        split = read_dataset_json(job.data / "dataset.json").get("split") or {}
+        if split.get("kind") == "all":
+            raise InputError(f"--test: {job.data} was prepared with --split all (every labelled pixel trains), "
+                             "so it reports CV accuracy only; prepare a random or disjoint split for test metrics")
     if job.data and (job.train or job.test):
         raise InputError("give either --data DIR or --train FILE [--test FILE], not both")
     if job.features and not job.data:
@@ -161,8 +168,13 @@ def _run(job: GridJob, comm: Any, agreement: mpi.Agreement) -> int:
         gpu_id = mpi.local_rank(comm) % max(mpi.gpu_count(), 1)
     backend = make_backend(job.backend, train.X, train.y, threads=job.threads,
                            kernel_cache_mb=job.kernel_cache_mb, gpu_id=gpu_id)
+    too_big = backend.name == "sklearn" and job.kernel_cache_mb > 0 and not getattr(backend, "kernel_cache", False)
+    if rank == 0 and too_big:
+        print(f"hsbench grid: warning: one RBF kernel of {len(train.y)} rows needs "
+              f"{kernel_bytes(len(train.y)) / 2**20:.0f} MB, more than --kernel-cache-mb {job.kernel_cache_mb:g} "
+              "per node: every task fits its own RBF kernel instead (slower)", file=sys.stderr)
     train_sha = sha256_file(train_path)
-    bar = _Progress(quiet=job.quiet or rank != 0)
+    bar = GridProgress(grid, quiet=job.quiet or rank != 0)
 
     agreement.meet()  # every rank has validated its input
     outcome = run_search(
@@ -197,6 +209,11 @@ def _run(job: GridJob, comm: Any, agreement: mpi.Agreement) -> int:
         refit_seconds=outcome.refit_seconds, resumed_tasks=outcome.resumed_tasks, hosts=hosts,
         device=gpu_name() if backend.build == "gpu" else "cpu", wall_seconds=outcome.wall_seconds,
         data=data, dataset=results.dataset_summary(meta, chosen), test=test_block,
+        node_of_rank=outcome.node_of, kernel_slots=outcome.kernel_slots, shared_kernel_mb=outcome.shared_kernel_mb,
+        kernels=outcome.kernels, task_seconds=[r.get("seconds") for r in outcome.records],
+        task_ranks=[r.get("rank") for r in outcome.records],
+        peak_rss_mb=[m["peak_rss_mb"] for m in outcome.memory], peak_pss_mb=[m["peak_pss_mb"] for m in outcome.memory],
+        peak_private_mb=[m["peak_private_mb"] for m in outcome.memory], farm=outcome.farm,
     )
     write_json(out, result)
     if not job.quiet:
@@ -225,28 +242,6 @@ def _fold_scheme(job: GridJob, meta: dict, meta_path: Path | None, y: np.ndarray
                          f"{len(y)} rows of {train_path} (re-run hsbench prepare)")
     buffer = job.cv_buffer if job.cv_buffer is not None else max(int(split.get("window", 1)) - 1, 0)
     return kind, xy, buffer
-
-
-class _Progress:
-    """A tqdm bar on rank 0 (stderr), nothing elsewhere."""
-
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.bar: Any = None
-
-    def start(self, done: int, total: int) -> None:
-        if not self.quiet:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, initial=done, unit="task", desc="grid", file=sys.stderr)
-
-    def update(self, record: dict) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def _print_summary(outcome: SearchOutcome, grid: Grid, test: dict | None, out: Path, folds_kind: str) -> None:

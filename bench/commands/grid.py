@@ -85,8 +85,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--threads", type=int, default=-1,
                    help="thundersvm threads per rank (-1: all cores; ignored by sklearn)")
     b.add_argument("--kernel-cache-mb", type=float, default=DEFAULT_KERNEL_CACHE_MB, metavar="MB",
-                   help="sklearn: memory per rank for shared RBF kernel matrices (n x n float64, one "
-                        "per gamma, reused for every C and fold); 0 or too small -> plain RBF fits "
+                   help="sklearn: memory per node for RBF kernel matrices (n x n float64, one per gamma, "
+                        "computed once per node and read by every rank there, reused for every C and fold); "
+                        "too small for one -> plain RBF fits, with a warning; 0 -> plain RBF fits "
                         f"(default: {DEFAULT_KERNEL_CACHE_MB})")
     p.add_argument("--resume", action="store_true",
                    help="skip tasks already in the journal (refused if it was written for other inputs)")

@@ -25,6 +25,7 @@ examples:
   hsbench prepare --out runs/ip                                  # Indian Pines, random 10%
   hsbench prepare --scene indian_pines_full --min-class-pixels 100 --out runs/ipf   # the seed's 52 classes
   hsbench prepare --out runs/ip-disjoint --split disjoint
+  hsbench prepare --out runs/ip-all --split all                  # CV-only workload: no test set
   hsbench prepare --cube scene.mat --gt scene_gt.mat --out runs/x --features pca:30
   hsbench prepare --out runs/ip --features raw --features emp:4   # one split, two feature sets
   hsbench prepare --out runs/ip --features eap:4:area=100,500,1000:std=20,30,40
@@ -68,9 +69,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp = p.add_argument_group("split")
     sp.add_argument("--split", choices=SPLIT_KINDS, default="random",
                     help="random: stratified by class; disjoint: spatially separate train/test with a "
-                         "buffer so no test window overlaps a training window (default: random)")
-    sp.add_argument("--train-fraction", type=float, default=0.1, metavar="F",
-                    help="share of each class's pixels used for training, in (0, 1) (default: 0.1, the seed's)")
+                         "buffer so no test window overlaps a training window; all: every labelled pixel "
+                         "trains and there is no test set (the SVM grid's CV-only workload) (default: random)")
+    sp.add_argument("--train-fraction", type=float, default=None, metavar="F",
+                    help="share of each class's pixels used for training, in (0, 1) (default: 0.1, the seed's; "
+                         "does not apply to --split all)")
     sp.add_argument("--seed", type=int, default=0, help="seed of the split (default: 0)")
     sp.add_argument("--exclude", type=_labels, default=(), metavar="IDS",
                     help="class ids to leave out, comma-separated (recorded as excluded labels)")
@@ -90,10 +93,14 @@ def run(args: argparse.Namespace) -> int:
     from hsbench.features import FeatureWarning
     from hsbench.prepare import PrepareConfig, prepare
     from hsbench.scenes import load_scene
+    from hsbench.split import ALL_FRACTION
 
     scene = load_scene(args.scene, args.cube, args.gt, args.cube_var, args.gt_var, offline=args.offline)
+    fraction = args.train_fraction
+    if fraction is None:
+        fraction = ALL_FRACTION if args.split == "all" else 0.1
     config = PrepareConfig(
-        split=args.split, train_fraction=args.train_fraction, seed=args.seed, window=args.window,
+        split=args.split, train_fraction=fraction, seed=args.seed, window=args.window,
         features=tuple(args.features or ("raw",)), exclude=args.exclude, min_class_pixels=args.min_class_pixels,
     )
     with warnings.catch_warnings(record=True) as caught:

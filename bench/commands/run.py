@@ -74,6 +74,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.ranks < 1:
         raise InputError(f"--ranks must be >= 1, got {args.ranks}")
+    if args.split == "all":
+        raise InputError("--split all has no test set, and hsbench run reports test metrics (the CNN and both "
+                         "methods side by side); use hsbench prepare --split all and hsbench grid for the CV-only grid")
     grids = tuple(g for g in args.grids.split(",") if g)
     unknown = sorted(set(grids) - set(GRID_PRESETS))
     if unknown or not grids:

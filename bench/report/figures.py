@@ -45,15 +45,19 @@ def draw_figures(group: DatasetGroup, out_dir: str | Path) -> list[Path]:
         if spec.skip:
             continue
         path = Path(out_dir) / spec.filename
-        fig = drawers[spec.name](group, spec)
-        try:
-            with atomic_path(path, suffix=".png") as tmp:
-                # no Software/date metadata: same inputs give the same bytes
-                fig.savefig(tmp, format="png", dpi=_DPI, metadata={"Software": None})
-        finally:
-            plt.close(fig)
+        save_figure(drawers[spec.name](group, spec), path)
         written.append(path)
     return written
+
+
+def save_figure(fig: plt.Figure, path: Path) -> None:
+    """Write `fig` as a PNG atomically and close it."""
+    try:
+        with atomic_path(path, suffix=".png") as tmp:
+            # no Software/date metadata: same inputs give the same bytes
+            fig.savefig(tmp, format="png", dpi=_DPI, metadata={"Software": None})
+    finally:
+        plt.close(fig)
 
 
 def _svm_runs(group: DatasetGroup) -> list[Run]:

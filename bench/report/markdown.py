@@ -8,18 +8,21 @@ its seven sections.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from hsbench.report.across import across_seeds
 from hsbench.report.anchors import anchors_section
 from hsbench.report.fmt import NA, NOT_RECORDED, NOT_RUN
 from hsbench.report.group import DatasetGroup
+from hsbench.report.scaling import cost_growth_section, modelled_section
 from hsbench.report.sections import accuracy_section, figures_section, grid_section, setup_section, time_section
 from hsbench.report.study import group_by_study
 from hsbench.report.verdict import selection_section, verdict_section
 
 
-def render_markdown(groups: Sequence[DatasetGroup], figures_dir: str = "figures") -> str:
-    """The whole report. Pure: same groups in, same text out."""
+def render_markdown(groups: Sequence[DatasetGroup], figures_dir: str = "figures",
+                    scaling: dict[str, Any] | None = None) -> str:
+    """The whole report. Pure: same groups (and scaling benchmark) in, same text out."""
     n_files = sum(len(g.runs) + len(g.dataset_files) for g in groups)
     studies = group_by_study(groups)
     out = [
@@ -45,4 +48,9 @@ def render_markdown(groups: Sequence[DatasetGroup], figures_dir: str = "figures"
             out += ["", *section(g)]
         out += ["", *figures_section(g, figures_dir)]
         out += ["", *selection_section(g)]
+    if scaling is not None:
+        out += ["", "## The SVM grid where parallelism matters", "",
+                "From the scaling benchmark (kind \"svm_scaling\"), over several training-set sizes of the scene "
+                "rather than one dataset above."]
+        out += ["", *cost_growth_section(scaling, figures_dir), "", *modelled_section(scaling, figures_dir)]
     return "\n".join(out) + "\n"
