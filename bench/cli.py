@@ -13,7 +13,7 @@ import sys
 
 # Subcommand modules under hsbench.commands; each has `register(subparsers)`
 # which adds its parser and sets `func(args) -> int`.
-COMMANDS = ("prepare", "grid", "cnn", "report", "run", "scenes")
+COMMANDS = ("prepare", "grid", "simulate", "cnn", "report", "run", "scenes")
 
 
 def _input_errors() -> tuple[type[BaseException], ...]:

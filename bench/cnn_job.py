@@ -94,6 +94,9 @@ def _run(job: CnnJob, launch: Launch) -> int:
         raise InputError(f"--protocol must be one of {', '.join(PROTOCOLS)}, got {job.protocol!r}")
     window_file, dataset_json = window_path(job.data)
     meta = read_dataset_json(dataset_json)  # checked before training, copied into the results after
+    if (meta.get("split") or {}).get("kind") == "all":
+        raise InputError(f"{dataset_json}: prepared with --split all (every labelled pixel trains), so there are no "
+                         "test pixels for the CNN's test metrics; prepare a random or disjoint split")
     overrides = dict(job.overrides)
     if job.resume and "epochs" not in overrides:  # keep the interrupted run's budget, not the protocol default
         overrides["epochs"] = read_checkpoint(job.out)["config"]["epochs"]

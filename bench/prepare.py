@@ -1,7 +1,9 @@
 """`hsbench prepare`: split a scene once and write the inputs of both methods.
 
-Writes into OUT: train.libsvm, test.libsvm (SVM), windows.h5 (CNN),
-dataset.json (split with coordinates) and, last, manifest.json. A directory
+Writes into OUT: train.libsvm, test.libsvm (SVM, the first --features), one more
+pair train.<kind>.libsvm, test.<kind>.libsvm per further --features (same rows,
+same split), windows.h5 (CNN), dataset.json (split with coordinates, every feature
+set with its settings and extraction time) and, last, manifest.json. A directory
 without manifest.json is not a finished dataset: the old manifest is removed
 before any output is replaced, and every file is moved into place atomically
 from a staging folder, so an interrupted prepare never leaves a file a later
@@ -15,21 +17,23 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.datasets import dump_svmlight_file
 
 from hsbench import atomic
 from hsbench.errors import InputError
-from hsbench.features import make_features, parse_features
+from hsbench.features import FeatureSpec, fit_to_image, make_features, parse_feature_list
 from hsbench.paths import check_output_dir
-from hsbench.provenance import command_line, now_iso, package_versions, sha256_file
+from hsbench.provenance import command_line, host_info, now_iso, package_versions, sha256_file
 from hsbench.scenes import Scene
 from hsbench.split import Split, check_split_args, make_split
 
-OUTPUTS = ("train.libsvm", "test.libsvm", "windows.h5", "dataset.json")
+OUTPUTS = ("train.libsvm", "test.libsvm", "windows.h5", "dataset.json")  # of the first feature set
 MANIFEST = "manifest.json"
 
 
@@ -39,14 +43,17 @@ class PrepareConfig:
     train_fraction: float = 0.1
     seed: int = 0
     window: int = 9
-    features: str = "raw"
+    features: tuple[str, ...] = ("raw",)  # the first one is train.libsvm / test.libsvm
     exclude: tuple[int, ...] = ()
     min_class_pixels: int = 2
 
     def as_dict(self) -> dict:
         return {
             "split": self.split, "train_fraction": self.train_fraction, "seed": self.seed,
-            "window": self.window, "features": self.features, "exclude": list(self.exclude),
+            # one feature set is recorded as before (a string), so older datasets still match
+            "window": self.window,
+            "features": self.features[0] if len(self.features) == 1 else list(self.features),
+            "exclude": list(self.exclude),
             "min_class_pixels": self.min_class_pixels,
         }
 
@@ -55,7 +62,8 @@ def prepare(scene: Scene, out: str | os.PathLike, config: PrepareConfig, force: 
     """Split `scene` and write a dataset directory; return the manifest."""
     out = Path(out)
     check_split_args(config.split, config.train_fraction, config.window, config.min_class_pixels)
-    n_pca = parse_features(config.features, scene.shape[2])
+    height, width, n_bands = scene.shape
+    specs = [fit_to_image(s, height, width) for s in parse_feature_list(config.features, n_bands)]
     fingerprint = {"scene": scene.name, "source": scene.source, **config.as_dict()}
     _check_out_dir(out, fingerprint, force)
 
@@ -63,19 +71,34 @@ def prepare(scene: Scene, out: str | os.PathLike, config: PrepareConfig, force: 
         scene.gt, config.split, config.train_fraction, config.seed, config.window,
         config.exclude, config.min_class_pixels,
     )
-    x_train, x_test = make_features(_spectra(scene.cube, split.train_coords),
-                                    _spectra(scene.cube, split.test_coords), n_pca)
-    dataset = dataset_record(scene, split, config.features, x_train.shape[1])
+    matrices: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    feature_sets: dict[str, dict[str, Any]] = {}
+    for i, spec in enumerate(specs):
+        t0 = time.perf_counter()
+        x_train, x_test = make_features(scene.cube, split.train_coords, split.test_coords, spec)
+        seconds = time.perf_counter() - t0
+        train_name, test_name = feature_files(spec, primary=i == 0)
+        matrices[train_name] = (x_train, split.train_labels)
+        if config.split != "all":  # an `all` split has no test set, so no test file
+            matrices[test_name] = (x_test, split.test_labels)
+        feature_sets[spec.name] = {
+            "train": train_name, "test": test_name if config.split != "all" else None,
+            "n_features": int(x_train.shape[1]),
+            "params": spec.params(), "seconds": seconds, "host": host_info(),
+        }
+    n_first = int(feature_sets[specs[0].name]["n_features"])
+    dataset = dataset_record(scene, split, specs[0].name, n_first, feature_sets)
+    outputs = [*matrices, "windows.h5", "dataset.json"]
 
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob(".prepare-*"):  # left by a prepare that was killed
         shutil.rmtree(stale, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=".prepare-", dir=out))
     try:
-        for name, x, y in (("train.libsvm", x_train, split.train_labels), ("test.libsvm", x_test, split.test_labels)):
+        for name, (x, y) in matrices.items():
             dump_svmlight_file(x, y.astype(np.int64), str(staging / name), zero_based=False)
-        n_features = int(x_train.shape[1])
-        del x, x_train, x_test  # float64 features (0.5 GB on the full scene): not needed for the window file
+        del x, x_train, x_test
+        matrices.clear()  # float64 features (0.5 GB on the full scene): not needed for the window file
         _write_windows(staging / "windows.h5", scene, split)
         atomic.write_json(staging / "dataset.json", dataset)
         manifest = {
@@ -84,14 +107,22 @@ def prepare(scene: Scene, out: str | os.PathLike, config: PrepareConfig, force: 
             "command": command_line(),
             "fingerprint": fingerprint,
             "outputs": {name: {"sha256": sha256_file(staging / name), "bytes": (staging / name).stat().st_size}
-                        for name in OUTPUTS},
+                        for name in outputs},
             "summary": {"train_pixels": int(split.train_labels.size), "test_pixels": int(split.test_labels.size),
-                        "classes": len(dataset["class_names"]), "features": n_features},
+                        "classes": len(dataset["class_names"]), "features": n_first,
+                        "feature_sets": {k: v["n_features"] for k, v in feature_sets.items()},
+                        "feature_seconds": {k: v["seconds"] for k, v in feature_sets.items()}},
+            "host": host_info(),
             "versions": package_versions(),
         }
         with contextlib.suppress(FileNotFoundError):
             (out / MANIFEST).unlink()  # from here on the directory reads as unfinished
-        for name in OUTPUTS:
+        # feature sets of an earlier prepare not asked now, and the test files of an earlier split when
+        # this one (`all`) has none: left in place they would pass for this split's
+        for stale in _feature_files_in(out):
+            if stale.name not in outputs:
+                stale.unlink()
+        for name in outputs:
             os.replace(staging / name, out / name)
         atomic.write_json(out / MANIFEST, manifest)
     finally:
@@ -108,19 +139,28 @@ def check_finished(data_dir: Path) -> None:
 
 def read_dataset_json(path: Path | None) -> dict:
     """A prepared dataset's description, checked before any work ({} when there is none)."""
-    if path is None:
-        return {}
-    try:
-        meta = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a readable dataset.json ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("kind") != "dataset":
-        raise InputError(f"{path}: not an hsbench dataset.json (kind 'dataset' expected)")
-    return meta
+    from hsbench.results import read_kind
+
+    return read_kind(path, "dataset", "dataset.json") if path is not None else {}
 
 
-def dataset_record(scene: Scene, split: Split, features: str, n_features: int) -> dict:
+def feature_files(spec: FeatureSpec, primary: bool) -> tuple[str, str]:
+    """LibSVM file names of a feature set: the first one keeps the plain names."""
+    if primary:
+        return "train.libsvm", "test.libsvm"
+    return f"train.{spec.slug}.libsvm", f"test.{spec.slug}.libsvm"
+
+
+def _feature_files_in(out: Path) -> list[Path]:
+    return sorted(p for pattern in ("train*.libsvm", "test*.libsvm") for p in out.glob(pattern))
+
+
+def dataset_record(scene: Scene, split: Split, features: str, n_features: int,
+                   feature_sets: dict | None = None) -> dict:
+    """dataset.json; `features` / `n_features` describe train.libsvm, `feature_sets` every pair."""
     used = sorted(set(split.train_labels.tolist()) | set(split.test_labels.tolist()))
+    if feature_sets is None:
+        feature_sets = {features: {"train": "train.libsvm", "test": "test.libsvm", "n_features": int(n_features)}}
     return {
         "kind": "dataset",
         "scene": {"name": scene.name, "shape": list(scene.shape), "source": scene.source,
@@ -129,14 +169,11 @@ def dataset_record(scene: Scene, split: Split, features: str, n_features: int) -
         "split": split.meta(),
         "features": features,
         "n_features": int(n_features),
+        "feature_sets": feature_sets,
         "train": {"coords": split.train_coords.tolist(), "labels": split.train_labels.tolist()},
         "test": {"coords": split.test_coords.tolist(), "labels": split.test_labels.tolist()},
         "counts": split.counts(),
     }
-
-
-def _spectra(cube: np.ndarray, coords: np.ndarray) -> np.ndarray:
-    return cube[coords[:, 0], coords[:, 1], :]
 
 
 def _write_windows(path: Path, scene: Scene, split: Split) -> None:
@@ -160,5 +197,5 @@ def _check_out_dir(out: Path, fingerprint: dict, force: bool) -> None:
             old = None
         if old != fingerprint:
             raise InputError(f"{out}: already holds a different dataset (see {manifest}); use --force to replace it")
-    elif any((out / name).exists() for name in OUTPUTS):
+    elif any((out / name).exists() for name in OUTPUTS) or _feature_files_in(out):
         raise InputError(f"{out}: holds dataset files without a manifest (an unfinished prepare?); use --force")

@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 
 _PACKAGES = (
-    "hsbench", "numpy", "scipy", "scikit-learn", "h5py", "mpi4py", "keras",
+    "hsbench", "numpy", "scipy", "scikit-learn", "scikit-image", "h5py", "mpi4py", "keras",
     "tensorflow-cpu", "tensorflow", "jax", "torch", "tensorly", "matplotlib",
     "thundersvm", "thundersvm-cpu",
 )

@@ -7,6 +7,7 @@ Builders take typed values and return plain dicts; `write_json` (atomic) writes 
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 from numpy.typing import ArrayLike
 
+from hsbench.errors import InputError
 from hsbench.metrics import classification_metrics
 from hsbench.provenance import command_line, host_info, now_iso, package_versions, sha256_file
 
@@ -25,7 +27,10 @@ COMMON_KEYS = ("kind", "command", "created", "host", "device", "versions", "wall
 TEST_KEYS = ("oa", "aa", "kappa", "per_class", "f1", "confusion", "labels", "predictions", "predict_seconds")
 SVM_GRID_KEYS = ("hosts", "grid", "grid_name", "n_folds", "folds", "folds_kind", "cv_buffer", "cv_buffer_dropped",
                  "seed", "backend", "backend_build", "ranks", "threads", "kernel_cache", "kernel_cache_mb", "cells",
-                 "best", "refit_seconds", "resumed_tasks")
+                 "best", "refit_seconds", "resumed_tasks", "nodes", "node_of_rank", "kernel_slots",
+                 "shared_kernel_mb", "kernels", "task_seconds", "task_ranks", "peak_rss_mb", "peak_pss_mb",
+                 "peak_private_mb", "farm")
+KERNEL_KEYS = ("gamma", "node", "seconds", "blocks", "rows", "ranks")
 CELL_KEYS = ("gamma", "C", "fold_accuracy", "mean_accuracy", "std_accuracy", "fit_seconds", "predict_seconds")
 BEST_KEYS = ("gamma", "C", "mean_accuracy", "std_accuracy")
 CNN_KEYS = ("model", "params", "protocol", "backend", "backend_flags", "devices", "processes", "mixed_precision",
@@ -42,8 +47,21 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "cnn": ("dataset", "protocol", "backend", "test"),
 }
 
-# what a results file copies from dataset.json (everything but the coordinates)
+# what a results file copies from dataset.json (everything but the coordinates); `features` is
+# the feature set the run used and `feature_set` its entry (settings, extraction seconds)
 DATASET_SUMMARY_KEYS = ("scene", "split", "features", "class_names", "counts")
+
+
+def read_kind(path: str | os.PathLike, kind: str, what: str, option: str = "") -> dict[str, Any]:
+    """A JSON file of one `kind`; InputError naming the file (after `option`, if given) and the fault."""
+    label = f"{option} {path}" if option else str(path)
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{label}: not a readable {what} ({exc})") from None
+    if not isinstance(data, dict) or data.get("kind") != kind:
+        raise InputError(f"{label}: not an hsbench {what} (kind {kind!r} expected)")
+    return data
 
 
 def file_entry(path: str | os.PathLike) -> dict[str, str]:
@@ -51,11 +69,21 @@ def file_entry(path: str | os.PathLike) -> dict[str, str]:
     return {"path": str(path), "sha256": sha256_file(path)}
 
 
-def dataset_summary(meta: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The part of a dataset.json a results file carries (None when there is no dataset.json)."""
+def dataset_summary(meta: Mapping[str, Any], features: str | None = None) -> dict[str, Any] | None:
+    """The part of a dataset.json a results file carries (None when there is no dataset.json).
+
+    `features`: the feature set an SVM run read; it replaces `features` (train.libsvm's) and adds
+    `feature_set`, that set's entry with its settings and extraction seconds.
+    """
     if not meta:
         return None
-    return {k: meta[k] for k in DATASET_SUMMARY_KEYS if k in meta}
+    summary = {k: meta[k] for k in DATASET_SUMMARY_KEYS if k in meta}
+    if features is not None:
+        summary["features"] = features
+        entry = (meta.get("feature_sets") or {}).get(features)
+        if entry is not None:
+            summary["feature_set"] = entry
+    return summary
 
 
 def test_block(y_true: ArrayLike, y_pred: ArrayLike, labels: Sequence[int],
@@ -103,7 +131,7 @@ def svm_grid_result(
     threads: int,
     kernel_cache: bool,
     kernel_cache_mb: float,
-    refit_seconds: float,
+    refit_seconds: float | None,
     resumed_tasks: int,
     hosts: list[dict[str, Any]],
     device: str,
@@ -111,8 +139,19 @@ def svm_grid_result(
     data: dict[str, dict[str, str]],
     dataset: dict[str, Any] | None,
     test: dict[str, Any] | None,
+    node_of_rank: Sequence[int],
+    kernel_slots: int,
+    shared_kernel_mb: float,
+    kernels: list[dict[str, Any]],
+    task_seconds: Sequence[float | None],
+    task_ranks: Sequence[int | None],
+    peak_rss_mb: Sequence[float],
+    peak_pss_mb: Sequence[float | None],
+    peak_private_mb: Sequence[float | None],
+    farm: dict[str, Any],
 ) -> dict[str, Any]:
-    """A kind "svm_grid" file: the header, the grid, the folds, every cell and the best one."""
+    """A kind "svm_grid" file: the header, the grid, the folds, every cell and the best one,
+    and what the scaling model replays: each task's seconds and rank, each kernel's seconds."""
     result = header("svm_grid", device=device, wall_seconds=wall_seconds, data=data, dataset=dataset,
                     test=test, host=hosts[0])
     result.update({
@@ -135,6 +174,17 @@ def svm_grid_result(
         "best": best,
         "refit_seconds": refit_seconds,
         "resumed_tasks": resumed_tasks,
+        "nodes": len(set(node_of_rank)),
+        "node_of_rank": list(node_of_rank),
+        "kernel_slots": kernel_slots,
+        "shared_kernel_mb": shared_kernel_mb,
+        "kernels": kernels,
+        "task_seconds": list(task_seconds),
+        "task_ranks": list(task_ranks),
+        "peak_rss_mb": list(peak_rss_mb),
+        "peak_pss_mb": list(peak_pss_mb),
+        "peak_private_mb": list(peak_private_mb),
+        "farm": farm,
     })
     return result
 

@@ -4,6 +4,9 @@ Two kinds:
 
 * ``random``: stratified by class; each class keeps at least one training and
   one test pixel (the seed's 10% / 90%).
+* ``all``: every labelled pixel is a training pixel and there is no test set: the
+  SVM grid's cross-validation over the whole scene (the workload where the MPI farm
+  matters), reporting CV accuracy only; train fraction 1.
 * ``disjoint``: spatially disjoint. Each class's training share is a strip at
   one edge of its extent (its pixels swept along a seeded direction: by rows
   or columns, from either side), the rest is test. Test pixels whose window would overlap a training
@@ -24,7 +27,8 @@ from scipy.ndimage import maximum_filter
 
 from hsbench.errors import InputError
 
-KINDS = ("random", "disjoint")
+KINDS = ("random", "disjoint", "all")
+ALL_FRACTION = 1.0  # the train fraction an `all` split records
 
 
 @dataclass
@@ -66,7 +70,11 @@ class Split:
 def check_split_args(kind: str, train_fraction: float, window: int, min_class_pixels: int) -> None:
     if kind not in KINDS:
         raise InputError(f"--split must be one of {', '.join(KINDS)}, got {kind!r}")
-    if not (0.0 < train_fraction < 1.0):
+    if kind == "all":
+        if train_fraction != ALL_FRACTION:
+            raise InputError(f"--split all trains on every labelled pixel: --train-fraction {train_fraction:g} "
+                             "does not apply (drop it)")
+    elif not (0.0 < train_fraction < 1.0):
         raise InputError(f"--train-fraction must be strictly between 0 and 1, got {train_fraction}")
     if window < 1 or window % 2 == 0:
         raise InputError(f"--window must be an odd integer >= 1 (the pixel sits in the centre), got {window}")
@@ -98,10 +106,12 @@ def make_split(
     if not use.any():
         raise InputError("no labelled pixels left after excluding classes " + str(excluded))
     rng = np.random.default_rng(seed)
-    if kind == "random":
+    extra: dict = {}
+    if kind == "all":
+        train_mask, test_mask = use, np.zeros_like(use)
+    elif kind == "random":
         train_mask = _random_train_mask(gt, use, train_fraction, rng)
         test_mask = use & ~train_mask
-        extra: dict = {}
     else:
         train_mask, test_mask, extra = _disjoint_masks(gt, use, train_fraction, window, rng)
     split = Split(
@@ -111,7 +121,7 @@ def make_split(
         excluded=excluded, min_class_pixels=min_class_pixels,
         **extra,
     )
-    if split.train_labels.size == 0 or split.test_labels.size == 0:
+    if split.train_labels.size == 0 or (split.test_labels.size == 0 and kind != "all"):
         raise InputError(
             f"the {kind} split left {split.train_labels.size} training and {split.test_labels.size} test pixels; "
             "change --train-fraction or the excluded classes"

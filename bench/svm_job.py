@@ -18,6 +18,8 @@ import numpy as np
 from hsbench import results
 from hsbench.atomic import write_json
 from hsbench.errors import InputError
+from hsbench.features import slug
+from hsbench.grid_progress import GridProgress
 from hsbench.paths import check_output_file
 from hsbench.prepare import check_finished, read_dataset_json
 from hsbench.provenance import gpu_name, host_info, sha256_file
@@ -27,6 +29,7 @@ from hsbench.svm.errors import InputError as SvmInputError
 from hsbench.svm.folds import FOLD_KINDS, make_spatial_folds
 from hsbench.svm.grid import PRESETS, Grid, make_folds, parse_values
 from hsbench.svm.journal import journal_key
+from hsbench.svm.kernels import kernel_bytes
 from hsbench.svm.search import SearchOutcome, journal_path_for, run_search
 from hsbench.svm.tasks import format_table
 
@@ -36,6 +39,7 @@ class GridJob:
     """What `hsbench grid` was asked for (either `data`, or `train` with an optional `test`)."""
 
     data: Path | None = None
+    features: str | None = None  # a feature set of `data` (dataset.json feature_sets); None: train.libsvm
     train: Path | None = None
     test: Path | None = None
     out: Path | None = None
@@ -72,22 +76,47 @@ def run_grid_job(job: GridJob) -> int:
 
 
 def _inputs(job: GridJob) -> tuple[Path, Path | None, Path | None]:
-    """(train, test, dataset.json) from `data` or `train`/`test`."""
+    """(train, test, dataset.json) from `data` (and `features`) or `train`/`test`."""
+    if job.data and job.test and (job.data / "dataset.json").is_file():
+        split = read_dataset_json(job.data / "dataset.json").get("split") or {}
+        if split.get("kind") == "all":
+            raise InputError(f"--test: {job.data} was prepared with --split all (every labelled pixel trains), "
+                             "so it reports CV accuracy only; prepare a random or disjoint split for test metrics")
     if job.data and (job.train or job.test):
         raise InputError("give either --data DIR or --train FILE [--test FILE], not both")
+    if job.features and not job.data:
+        raise InputError("--features picks a feature set of a prepared directory: it needs --data DIR")
     if job.data:
         if not job.data.is_dir():
             raise InputError(f"--data {job.data}: no such directory")
-        train = job.data / "train.libsvm"
-        if not train.is_file():
-            raise InputError(f"--data {job.data}: no train.libsvm (run hsbench prepare first)")
-        check_finished(job.data)
-        test = job.data / "test.libsvm"
         meta = job.data / "dataset.json"
+        train_name, test_name = feature_files(job.data, read_dataset_json(meta) if meta.is_file() else {},
+                                              job.features)
+        train = job.data / train_name
+        if not train.is_file():
+            raise InputError(f"--data {job.data}: no {train_name} (run hsbench prepare first)")
+        check_finished(job.data)
+        test = job.data / test_name
         return train, test if test.is_file() else None, meta if meta.is_file() else None
     if not job.train:
         raise InputError("no input: give --data DIR or --train FILE")
     return job.train, job.test, None
+
+
+def feature_files(data: Path, meta: dict, features: str | None) -> tuple[str, str]:
+    """The LibSVM pair of feature set `features` in a prepared directory (None: the first one)."""
+    if features is None or (features == meta.get("features") and "feature_sets" not in meta):
+        return "train.libsvm", "test.libsvm"
+    sets = meta.get("feature_sets") or {}
+    if features not in sets:
+        raise InputError(f"--features {features}: not prepared in {data} (it holds: "
+                         f"{', '.join(sets) or meta.get('features', 'raw')}); run hsbench prepare --out {data} "
+                         f"with --features {features} as well")
+    entry = sets[features]
+    names = (str(entry.get("train", "")), str(entry.get("test", "")))
+    if any(not n or Path(n).name != n for n in names):  # file names inside DIR, nothing else
+        raise InputError(f"{data / 'dataset.json'}: feature set {features!r} names files outside the directory")
+    return names
 
 
 def _grid(job: GridJob) -> Grid:
@@ -100,7 +129,10 @@ def _grid(job: GridJob) -> Grid:
 
 
 def _output(job: GridJob, train_path: Path, rank: int) -> Path:
-    out = job.out or Path("results") / f"svm_grid-{job.data.name if job.data else train_path.stem}.json"
+    name = job.data.name if job.data else train_path.stem
+    if job.features:
+        name += "-" + slug(job.features)
+    out = job.out or Path("results") / f"svm_grid-{name}.json"
     if out.suffix != ".json":
         raise InputError(f"--out {out}: the results file must end in .json")
     if rank == 0:  # the one writer; probes from several ranks would race on the parents they create
@@ -114,7 +146,9 @@ def _run(job: GridJob, comm: Any, agreement: mpi.Agreement) -> int:
     grid = _grid(job)
     out = _output(job, train_path, rank)
     meta = read_dataset_json(meta_path)
-    train, test = libsvm.load_pair(train_path, test_path, n_features=meta.get("n_features"))
+    chosen = job.features or meta.get("features")
+    n_features = ((meta.get("feature_sets") or {}).get(chosen) or {}).get("n_features", meta.get("n_features"))
+    train, test = libsvm.load_pair(train_path, test_path, n_features=n_features)
     libsvm.check_training(train)
     if test is not None:
         libsvm.check_test(test, train)
@@ -134,8 +168,13 @@ def _run(job: GridJob, comm: Any, agreement: mpi.Agreement) -> int:
         gpu_id = mpi.local_rank(comm) % max(mpi.gpu_count(), 1)
     backend = make_backend(job.backend, train.X, train.y, threads=job.threads,
                            kernel_cache_mb=job.kernel_cache_mb, gpu_id=gpu_id)
+    too_big = backend.name == "sklearn" and job.kernel_cache_mb > 0 and not getattr(backend, "kernel_cache", False)
+    if rank == 0 and too_big:
+        print(f"hsbench grid: warning: one RBF kernel of {len(train.y)} rows needs "
+              f"{kernel_bytes(len(train.y)) / 2**20:.0f} MB, more than --kernel-cache-mb {job.kernel_cache_mb:g} "
+              "per node: every task fits its own RBF kernel instead (slower)", file=sys.stderr)
     train_sha = sha256_file(train_path)
-    bar = _Progress(quiet=job.quiet or rank != 0)
+    bar = GridProgress(grid, quiet=job.quiet or rank != 0)
 
     agreement.meet()  # every rank has validated its input
     outcome = run_search(
@@ -169,7 +208,12 @@ def _run(job: GridJob, comm: Any, agreement: mpi.Agreement) -> int:
         kernel_cache=bool(getattr(backend, "kernel_cache", False)), kernel_cache_mb=job.kernel_cache_mb,
         refit_seconds=outcome.refit_seconds, resumed_tasks=outcome.resumed_tasks, hosts=hosts,
         device=gpu_name() if backend.build == "gpu" else "cpu", wall_seconds=outcome.wall_seconds,
-        data=data, dataset=results.dataset_summary(meta), test=test_block,
+        data=data, dataset=results.dataset_summary(meta, chosen), test=test_block,
+        node_of_rank=outcome.node_of, kernel_slots=outcome.kernel_slots, shared_kernel_mb=outcome.shared_kernel_mb,
+        kernels=outcome.kernels, task_seconds=[r.get("seconds") for r in outcome.records],
+        task_ranks=[r.get("rank") for r in outcome.records],
+        peak_rss_mb=[m["peak_rss_mb"] for m in outcome.memory], peak_pss_mb=[m["peak_pss_mb"] for m in outcome.memory],
+        peak_private_mb=[m["peak_private_mb"] for m in outcome.memory], farm=outcome.farm,
     )
     write_json(out, result)
     if not job.quiet:
@@ -198,28 +242,6 @@ def _fold_scheme(job: GridJob, meta: dict, meta_path: Path | None, y: np.ndarray
                          f"{len(y)} rows of {train_path} (re-run hsbench prepare)")
     buffer = job.cv_buffer if job.cv_buffer is not None else max(int(split.get("window", 1)) - 1, 0)
     return kind, xy, buffer
-
-
-class _Progress:
-    """A tqdm bar on rank 0 (stderr), nothing elsewhere."""
-
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.bar: Any = None
-
-    def start(self, done: int, total: int) -> None:
-        if not self.quiet:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, initial=done, unit="task", desc="grid", file=sys.stderr)
-
-    def update(self, record: dict) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def _print_summary(outcome: SearchOutcome, grid: Grid, test: dict | None, out: Path, folds_kind: str) -> None:

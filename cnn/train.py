@@ -149,6 +149,9 @@ def train(
     if config.model not in MODELS:
         raise InputError(f"unknown model {config.model!r} (choose from {', '.join(MODELS)})")
     wf = WindowFile(window_file)
+    if len(wf.test_labels) == 0:
+        raise InputError(f"{wf.path}: no test pixels (prepared with --split all?), and the CNN reports test "
+                         "metrics; prepare a random or disjoint split")
     classes = class_ids(wf)
     input_shape = (wf.window, wf.window, wf.bands, 1)
     state = None

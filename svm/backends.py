@@ -1,13 +1,13 @@
 """SVM backends behind one small interface.
 
 A backend holds the training set and answers two questions:
-  `fit_predict(train_idx, test_idx, gamma, C)`  one CV task on training rows
+  `fit_predict(train_idx, test_idx, gamma, C, kernel)`  one CV task on training rows
   `refit_predict(gamma, C, X_new)`              fit on all rows, predict new rows (if any)
 each returning (predictions, fit_seconds, predict_seconds).
 
-`sklearn` is libsvm through `SVC`; with kernel sharing it computes the RBF
-kernel matrix once per gamma and reuses it for every C and fold
-(`SVC(kernel="precomputed")`), while it fits the `--kernel-cache-mb` budget.
+`sklearn` is libsvm through `SVC`; given a gamma's RBF kernel matrix (computed once
+per gamma and node, hsbench.svm.kernels) it fits `SVC(kernel="precomputed")`, so the
+kernel is reused for every C and fold while it fits the `--kernel-cache-mb` budget.
 `thundersvm` is the CPU wheel or a CUDA build, whichever is installed.
 """
 
@@ -16,19 +16,21 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import importlib.util
+import math
 import time
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.svm import SVC
 
 from hsbench.svm.errors import InputError
+from hsbench.svm.kernels import kernel_bytes
 
 BACKENDS = ("sklearn", "thundersvm")
-DEFAULT_KERNEL_CACHE_MB = 1024
+# per node: two kernels of the all-pixel Indian Pines workload (10,249 rows, 840 MB each),
+# one in use and the next being computed
+DEFAULT_KERNEL_CACHE_MB = 2048
 
 Outcome = tuple[np.ndarray, float, float]
 
@@ -36,23 +38,32 @@ Outcome = tuple[np.ndarray, float, float]
 class Backend(Protocol):
     name: str
     build: str  # "libsvm" | "cpu" | "gpu"
+    X: np.ndarray  # the training rows
 
-    def fit_predict(self, train_idx: np.ndarray, test_idx: np.ndarray, gamma: float, C: float) -> Outcome: ...
+    def fit_predict(self, train_idx: np.ndarray, test_idx: np.ndarray, gamma: float, C: float,
+                    kernel: np.ndarray | None = None) -> Outcome: ...
 
     def refit_predict(self, gamma: float, C: float, X_new: np.ndarray | None) -> Outcome: ...
 
 
 class SklearnBackend:
-    """libsvm via scikit-learn's SVC with SVC's default settings (the oracle's)."""
+    """libsvm via scikit-learn's SVC with SVC's default settings (the oracle's).
+
+    With a kernel (`fit_predict(..., kernel=K)`, the full n x n RBF matrix of the task's
+    gamma, from a hsbench.svm.kernels store) it fits `SVC(kernel="precomputed")` on the
+    fold's rows and columns; without one, a plain RBF `SVC`. `kernel_cache_mb` is the
+    budget for kernels on one node (one process serially; all ranks of a node under MPI).
+    """
 
     name = "sklearn"
     build = "libsvm"
 
     def __init__(self, X: np.ndarray, y: np.ndarray, kernel_cache_mb: float = DEFAULT_KERNEL_CACHE_MB):
+        if not math.isfinite(kernel_cache_mb) or kernel_cache_mb < 0:
+            raise InputError(f"--kernel-cache-mb {kernel_cache_mb:g}: must be a number of MB >= 0 "
+                             "(memory per node for RBF kernel matrices; 0: plain RBF fits)")
         self.X, self.y = X, y
         self.budget = int(kernel_cache_mb * 2**20)
-        self._kernels: OrderedDict[float, np.ndarray] = OrderedDict()  # LRU by gamma
-        self.kernels_computed = 0
 
     @property
     def kernel_cache(self) -> bool:
@@ -61,28 +72,17 @@ class SklearnBackend:
 
     @property
     def kernel_slots(self) -> int:
-        """How many gammas' kernel matrices the budget holds at once."""
-        return self.budget // max(1, self.X.shape[0] ** 2 * 8)
+        """How many gammas' kernel matrices the node's budget holds at once."""
+        return self.budget // kernel_bytes(self.X.shape[0])
 
-    def _kernel(self, gamma: float) -> np.ndarray:
-        K = self._kernels.pop(gamma, None)
-        if K is None:
-            # evict first: the new matrix must fit beside those kept
-            while self._kernels and len(self._kernels) >= self.kernel_slots:
-                self._kernels.popitem(last=False)
-            K = rbf_kernel(self.X, gamma=gamma)
-            self.kernels_computed += 1
-        self._kernels[gamma] = K
-        return K
-
-    def fit_predict(self, train_idx: np.ndarray, test_idx: np.ndarray, gamma: float, C: float) -> Outcome:
+    def fit_predict(self, train_idx: np.ndarray, test_idx: np.ndarray, gamma: float, C: float,
+                    kernel: np.ndarray | None = None) -> Outcome:
         y_train = self.y[train_idx]
-        if self.kernel_cache:
-            K = self._kernel(gamma)
+        if kernel is not None:
             t0 = time.perf_counter()
-            model = SVC(kernel="precomputed", C=C).fit(K[np.ix_(train_idx, train_idx)], y_train)
+            model = SVC(kernel="precomputed", C=C).fit(kernel[np.ix_(train_idx, train_idx)], y_train)
             t1 = time.perf_counter()
-            pred = model.predict(K[np.ix_(test_idx, train_idx)])
+            pred = model.predict(kernel[np.ix_(test_idx, train_idx)])
         else:
             t0 = time.perf_counter()
             model = SVC(kernel="rbf", gamma=gamma, C=C).fit(self.X[train_idx], y_train)
@@ -149,8 +149,9 @@ class ThunderBackend:
     def _predict(self, model: Any, X: np.ndarray) -> np.ndarray:
         return np.rint(model.predict(np.ascontiguousarray(X, dtype=np.float64))).astype(np.int64)
 
-    def fit_predict(self, train_idx: np.ndarray, test_idx: np.ndarray, gamma: float, C: float) -> Outcome:
-        t0 = time.perf_counter()
+    def fit_predict(self, train_idx: np.ndarray, test_idx: np.ndarray, gamma: float, C: float,
+                    kernel: np.ndarray | None = None) -> Outcome:
+        t0 = time.perf_counter()  # thundersvm computes its own kernel: `kernel` is never given
         model = self._fit(self.X[train_idx], self.y[train_idx], gamma, C)
         t1 = time.perf_counter()
         pred = self._predict(model, self.X[test_idx])

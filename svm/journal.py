@@ -1,4 +1,9 @@
-"""Checkpoint journal: one JSON line per finished task, flushed and fsynced.
+"""Checkpoint journal: one JSON line per finished task, flushed at once, fsynced at most once a second.
+
+A flushed line survives a kill of the process (it is in the operating system's
+hands); the fsync guards against a crash of the machine, and doing it for every line
+cost 2.6 ms a task, 4% of a serial grid of short tasks (Indian Pines 10%, wide grid),
+so a machine crash may lose the last second of tasks.
 
 Line 1 is a header carrying a key (a hash of the training data, the grid, the
 folds and the backend); `--resume` refuses a journal whose key differs, since
@@ -11,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +25,7 @@ from hsbench.svm.errors import InputError
 from hsbench.svm.grid import Grid
 
 FORMAT = "hsbench-svm-journal"
+FSYNC_EVERY_SECONDS = 1.0
 
 
 def journal_key(train_sha256: str, grid: Grid, folds: np.ndarray, backend: str,
@@ -74,6 +81,7 @@ class Journal:
             # a kill while the header itself was written leaves nothing to resume: start afresh
             fresh = self.path.stat().st_size == 0
         self._fh = open(self.path, "w" if fresh else "a", encoding="utf-8")
+        self._synced = -float("inf")
         if fresh:
             self._write({"format": FORMAT, "key": key})
 
@@ -86,10 +94,15 @@ class Journal:
     def _write(self, obj: dict) -> None:
         self._fh.write(json.dumps(obj, sort_keys=True) + "\n")
         self._fh.flush()
-        os.fsync(self._fh.fileno())
+        now = time.monotonic()
+        if now - self._synced >= FSYNC_EVERY_SECONDS:
+            os.fsync(self._fh.fileno())
+            self._synced = now
 
     def append(self, record: dict) -> None:
         self._write(record)
 
     def close(self) -> None:
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
         self._fh.close()

@@ -1,20 +1,8 @@
-"""MPI task farm: dynamic scheduling in which every rank works.
+"""MPI helpers: the world communicator, ranks and nodes, aborting all ranks, meeting after validation.
 
-Rank 0 holds the queue (longest task first) and computes from it too. Each
-other rank is kept `_DEPTH` tasks ahead: it sends a finished record and rank 0,
-at its next look between its own tasks, sends it the next queued task, so a
-fast rank simply gets more tasks and nobody idles at the end. Rank 0 alone
-journals and reports progress.
-
-Why not a shared RMA counter (`mpi4py.util.sync.Counter`)? With MPICH
-(ch4:ofi/ucx) a fetch-and-add on rank 0's window waits for rank 0 to enter
-MPI, spinning a core meanwhile: while rank 0 is inside a libsvm fit the other
-ranks stall. Measured: a `Counter.next()` took 2.0 s wall and 1.96 s CPU
-while rank 0 slept 2 s. Point-to-point messages with a prefetch depth do not.
-
-One process without mpiexec is the serial baseline: mpi4py is not even
-imported. Any unexpected error on a rank aborts the whole job (MPI_Abort)
-instead of leaving the others waiting forever.
+The task farm itself is hsbench.svm.farm. One process without mpiexec is the serial
+baseline: mpi4py is not even imported. Any unexpected error on a rank aborts the
+whole job (MPI_Abort) instead of leaving the others waiting forever.
 """
 
 from __future__ import annotations
@@ -22,24 +10,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import traceback
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from hsbench.svm.errors import InputError
 
 # Set by mpiexec / srun launchers (MPICH/Hydra, Open MPI, PMIx, Slurm PMI).
 _LAUNCHER_VARS = ("PMI_RANK", "PMI_SIZE", "PMIX_RANK", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
-
-_RECORD, _TASK, _STOP = 1, 2, 3
-# Tasks queued at each worker rank. Rank 0 refills only between its own tasks, so a
-# worker needs more than one task in hand to never wait: with 2, on Indian Pines 10%
-# (seed grid, 2 ranks) rank 1 ran 103 of 250 tasks and the grid took 5.9 s; with 4,
-# 126 of 250 and 5.1 s (8: no better). Longest-first order keeps the tail short.
-_DEPTH = 4
-_POLL_SECONDS = 0.002
 
 
 def world() -> Any | None:
@@ -63,13 +41,27 @@ def local_rank(comm: Any | None) -> int:
     """Rank among the processes on this node (for one GPU per rank)."""
     if comm is None:
         return 0
-    from mpi4py import MPI
-
-    node = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    node = node_comm(comm)
     try:
-        return node.Get_rank()
+        return int(node.Get_rank())
     finally:
         node.Free()
+
+
+def node_comm(comm: Any) -> Any:
+    """The communicator of this rank's node (ranks that can share memory); collective, free it after use."""
+    from mpi4py import MPI
+
+    return comm.Split_type(MPI.COMM_TYPE_SHARED)
+
+
+def node_of_ranks(comm: Any | None, node: Any | None) -> list[int]:
+    """Node index (0, 1, ...) of every rank, in rank order; collective over `comm`."""
+    if comm is None or node is None:
+        return [0]
+    leaders = comm.allgather(node.bcast(comm.Get_rank(), root=0))  # world rank of each rank's node leader
+    index = {leader: i for i, leader in enumerate(sorted(set(leaders)))}
+    return [index[leader] for leader in leaders]
 
 
 def gpu_count() -> int:
@@ -122,84 +114,3 @@ class Agreement:
         if failed and error is None:
             r, e = failed[0]
             raise InputError(f"rank {r}: {e}")
-
-
-def farm(
-    tasks: Sequence[int],
-    work: Callable[[int], dict],
-    on_record: Callable[[dict], None],
-    comm: Any | None = None,
-) -> None:
-    """Run `work` on every task id in `tasks` (handed out in that order) over all ranks.
-
-    `on_record` is called on rank 0 only, once per finished task, in completion order,
-    with the record's `rank` set to the rank that computed it.
-    """
-    if comm is None:
-        for t in tasks:
-            on_record({**work(t), "rank": 0})
-        return
-    abort_on_error(comm, lambda: _farm_mpi(tasks, work, on_record, comm))
-
-
-def _farm_mpi(tasks: Sequence[int], work: Callable[[int], dict],
-              on_record: Callable[[dict], None], comm: Any) -> None:
-    if comm.Get_rank() == 0:
-        _dispatch_and_work(tasks, work, on_record, comm)
-    else:
-        _work(work, comm)
-
-
-def _wait(comm: Any, source: int) -> Any:
-    """Sleep-poll for the next message: MPICH's blocking receive spins a core,
-    which on a machine with one core per rank would slow the ranks still working."""
-    from mpi4py import MPI
-
-    status = MPI.Status()
-    while not comm.iprobe(source=source, tag=MPI.ANY_TAG, status=status):
-        time.sleep(_POLL_SECONDS)
-    return comm.recv(source=status.Get_source(), tag=status.Get_tag(), status=status), status
-
-
-def _work(work: Callable[[int], dict], comm: Any) -> None:
-    rank = comm.Get_rank()
-    while True:
-        task, status = _wait(comm, 0)
-        if status.Get_tag() == _STOP:
-            return
-        comm.send({**work(task), "rank": rank}, dest=0, tag=_RECORD)
-
-
-def _dispatch_and_work(tasks: Sequence[int], work: Callable[[int], dict],
-                       on_record: Callable[[dict], None], comm: Any) -> None:
-    from mpi4py import MPI
-
-    queue = deque(tasks)
-    outstanding = dict.fromkeys(range(1, comm.Get_size()), 0)
-
-    def assign(worker: int) -> None:
-        if queue:
-            comm.send(queue.popleft(), dest=worker, tag=_TASK)
-            outstanding[worker] += 1
-
-    def collect(record: dict, worker: int) -> None:
-        outstanding[worker] -= 1
-        on_record(record)
-        assign(worker)
-
-    for _ in range(_DEPTH):
-        for worker in outstanding:
-            assign(worker)
-    status = MPI.Status()
-    try:
-        while queue:
-            while comm.iprobe(source=MPI.ANY_SOURCE, tag=_RECORD, status=status):
-                collect(comm.recv(source=status.Get_source(), tag=_RECORD), status.Get_source())
-            if queue:
-                on_record({**work(queue.popleft()), "rank": 0})
-        while any(outstanding.values()):
-            record, status = _wait(comm, MPI.ANY_SOURCE)
-            collect(record, status.Get_source())
-    finally:
-        for worker in outstanding:
-            comm.send(None, dest=worker, tag=_STOP)

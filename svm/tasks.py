@@ -8,6 +8,7 @@ otherwise warns once per distinct error with a count.
 from __future__ import annotations
 
 import math
+import time
 import traceback
 import warnings
 from collections import Counter
@@ -21,21 +22,26 @@ from hsbench.svm.grid import Grid, fold_rows
 
 
 def fit_and_score(backend: Backend, grid: Grid, folds: np.ndarray, y: np.ndarray, task: int,
-                  exclude: np.ndarray | None = None) -> dict:
-    """Run task `task`; return {task, cell, fold, gamma, C, accuracy, fit_seconds, predict_seconds, error}.
+                  kernel: np.ndarray | None = None, exclude: np.ndarray | None = None) -> dict:
+    """Run task `task` (with its gamma's kernel matrix, if given).
 
-    `exclude[fold]` marks rows left out of the fold's training (spatial folds' buffer)."""
+    Returns {task, cell, fold, gamma, C, accuracy, fit_seconds, predict_seconds, seconds, error};
+    `seconds` is the whole task on its rank, the unit the scaling model replays. `exclude[fold]`
+    marks rows left out of the fold's training (spatial folds' buffer).
+    """
+    t0 = time.perf_counter()
     cell, fold = grid.task(task)
     gamma, C = grid.cell(cell)
     record: dict[str, Any] = {"task": task, "cell": cell, "fold": fold, "gamma": gamma, "C": C,
-              "accuracy": math.nan, "fit_seconds": 0.0, "predict_seconds": 0.0, "error": None}
+              "accuracy": math.nan, "fit_seconds": 0.0, "predict_seconds": 0.0, "seconds": 0.0, "error": None}
     train_idx, test_idx = fold_rows(folds, fold, exclude)
     try:
-        pred, fit_s, pred_s = backend.fit_predict(train_idx, test_idx, gamma, C)
+        pred, fit_s, pred_s = backend.fit_predict(train_idx, test_idx, gamma, C, kernel)
     except Exception as exc:  # recorded, as sklearn's error_score=nan does
         record["error"] = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        return record
-    record.update(accuracy=float(np.mean(pred == y[test_idx])), fit_seconds=fit_s, predict_seconds=pred_s)
+    else:
+        record.update(accuracy=float(np.mean(pred == y[test_idx])), fit_seconds=fit_s, predict_seconds=pred_s)
+    record["seconds"] = time.perf_counter() - t0
     return record
 
 

@@ -125,10 +125,13 @@ def test_time_speedup_and_efficiency(full):
 
 def test_anchors_theirs_and_ours(full):
     _, files, md = full
-    row = _line(md, "| 10-fold CV, best cell |")
-    assert "77.02% at gamma=8, C=100" in row
+    # the seed's quoted grid is scenario (2), engineered features: no such run in this fixture
+    row = _cells(_line(md, "| (2) pre-processed: 10-fold CV, best cell |"))
+    assert "77.02% at gamma=8, C=100" in row[1] and row[2] == "not run"
+    row = _cells(_line(md, "| (1) raw bands: 10-fold CV, best cell |"))
+    assert row[1].startswith("not quoted")
     b = files["svm/grid_r1.json"]["best"]
-    assert f"{100 * b['mean_accuracy']:.2f}% at gamma={b['gamma']:g}, C={b['C']:g}" in row
+    assert f"{100 * b['mean_accuracy']:.2f}% at gamma={b['gamma']:g}, C={b['C']:g}" in row[2]
     assert "14.41 min serial -> 1.02 min on 80 cores" in md and "~9 h -> ~35 min" in md
     assert "~83.5% OA after 1000 epochs, 16 h on 2 K40 GPUs" in md
     assert "1,036 train / 9,330 test pixels, 0.49 h for 1000 epochs" in md
@@ -292,3 +295,38 @@ def test_a_bad_cnn_backends_file_is_one_line_and_no_report(full, tmp_path, capsy
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and f"--cnn-backends {bench}" in err[0]
     assert not (tmp_path / "R.md").exists()
+
+
+def test_engineered_features_are_a_method_of_their_own(tmp_path):
+    """SVM raw, SVM EAP and the 3D-CNN side by side; the EAP's cost includes its feature extraction."""
+    files = write_fixtures(tmp_path, ranks=(1, 2), cnn=True, spatial=True)
+    rc, md = _report(tmp_path)
+    assert rc == 0
+    raw, eap, cnn = files["svm/grid_r1.json"], files["svm/grid_eap_r1.json"], files["cnn/cnn_modern.json"]
+    acc = _sec(md, "### 2. Accuracy")
+    eap_secs = files["dataset.json"]["feature_sets"]["eap:2"]["seconds"]
+    row = _cells(_line(acc, "| SVM EAP |"))
+    assert row[1] == "SVM sklearn/libsvm, eap:2, custom grid, 1 rank"
+    assert row[2] == f"{100 * eap['test']['oa']:.2f}"
+    assert row[6] == f"{eap_secs:.2f} + {eap['wall_seconds']:.2f} = {eap_secs + eap['wall_seconds']:.2f}"
+    # raw: serial and 2-rank runs have the same cells; the tie goes to the first, the serial run
+    assert _cells(_line(acc, "| SVM raw |"))[1] == "SVM sklearn/libsvm, raw, custom grid, 1 rank"
+    row = _cells(_line(acc, "| 3D-CNN | 3D-CNN modern", "= "))
+    assert row[2] == f"{100 * cnn['test']['oa']:.2f}" and row[6].endswith(f"= {cnn['wall_seconds']:.2f}")
+    row = _cells(_line(_sec(md, "### 4."), "| SVM sklearn/libsvm, eap:2, custom grid, 1 rank | 1 |"))
+    assert row[7:] == [f"{eap_secs:.2f}", f"{eap_secs + eap['wall_seconds']:.2f}"]
+    # scenario (2) of the seed beside our engineered features, (1) beside raw bands
+    b = eap["best"]
+    row = _line(md, "| (2) pre-processed: 10-fold CV, best cell |")
+    assert f"{100 * b['mean_accuracy']:.2f}% at gamma={b['gamma']:g}" in row and "raw" not in row
+    assert "eap:2" in _line(md, "| (2) whole grid, serial -> parallel |")
+    assert "eap:2" not in _line(md, "| (1) raw bands: 10-fold CV, best cell |")
+    assert f"{100 * raw['best']['mean_accuracy']:.2f}%" in _line(md, "| (1) raw bands: 10-fold CV, best cell |")
+    assert "- Feature set eap:2: 10 columns (area 2,4; components 2;" in md
+    assert "test pixels included, as the CNN's windows do" in md
+
+
+def test_a_report_without_engineered_features_says_so(full):
+    _, _, md = full
+    acc = _sec(md, "### 2. Accuracy")
+    assert _cells(_line(acc, "| SVM EMP or EAP (engineered features) |"))[1] == "not run"

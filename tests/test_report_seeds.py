@@ -34,7 +34,8 @@ def _sec(md: str, heading: str) -> str:
 
 
 def test_one_seed_renders_as_before():
-    """REPORT.main.md is main's report of these files (before repeated seeds): every dataset's six
+    """REPORT.main.md is the report of these files by the code without repeated seeds (the features
+    branch, 789d738, as merged): every dataset's six
     sections come out byte for byte, and every table it had is still there, in order."""
     before = (ONE_SEED / "REPORT.main.md").read_text()
     now = _render(ONE_SEED)

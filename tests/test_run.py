@@ -9,10 +9,10 @@ import numpy as np
 from tests.conftest import make_scene
 
 
-def _run(cli, tmp_path, scene, epochs="2"):
+def _run(cli, tmp_path, scene, epochs="2", features=()):
     return cli("run", "--cube", scene / "cube.npy", "--gt", scene / "gt.npy", "--train-fraction", "0.2",
                "--results", tmp_path / "results", "--work", tmp_path / "runs", "--ranks", "2",
-               "--grids", "seed", "--cnn-epochs", epochs)
+               "--grids", "seed", "--cnn-epochs", epochs, *[a for f in features for a in ("--features", f)])
 
 
 def test_run_all_stages_then_resume(tmp_path, cli, monkeypatch):
@@ -30,6 +30,12 @@ def test_run_all_stages_then_resume(tmp_path, cli, monkeypatch):
     cnn = json.loads((res / "cnn_modern_tensorflow" / "cnn.json").read_text())
     assert serial["ranks"] == 1 and mpi["ranks"] == 2
     assert [c["fold_accuracy"] for c in serial["cells"]] == [c["fold_accuracy"] for c in mpi["cells"]]
+    # the same split, on the raw bands and on the default attribute profile
+    eap = json.loads((res / "svm_seed_eap-4_serial.json").read_text())
+    assert serial["dataset"]["features"] == "raw" and eap["dataset"]["features"] == "eap:4"
+    assert eap["folds"] == serial["folds"] and eap["test"]["labels"] == serial["test"]["labels"]
+    assert eap["dataset"]["feature_set"]["n_features"] == 4 * (1 + 2 * 1)  # 20 x 20: area 100 only
+    assert eap["dataset"]["feature_set"]["params"]["dropped_area"] == [500, 1000, 5000]
     assert cnn["kind"] == "cnn" and cnn["epochs_run"] <= 2
     assert json.loads((res / "dataset.json").read_text())["kind"] == "dataset"
     report = (tmp_path / "results" / "cube" / "REPORT.md").read_text()
@@ -38,12 +44,13 @@ def test_run_all_stages_then_resume(tmp_path, cli, monkeypatch):
     gpu_rows = [line for line in report.splitlines() if line.startswith("| SVM GPU |")]
     assert len(gpu_rows) == 2 and all(line.split("|")[2].strip() == "not run" for line in gpu_rows)
     assert "svm_seed_serial" in out and "cnn_modern_tensorflow/cnn" in out  # the terminal summary
+    assert "| SVM EAP |" in report and "| SVM raw |" in report
 
     # lose one stage's result: a second run redoes that stage only
     (res / "svm_seed_mpi2.json").unlink()
     rc, out, err = _run(cli, tmp_path, scene)
     assert rc == 0, out + err
-    assert out.count("done already") == 3  # prepare, serial grid, cnn
+    assert out.count("done already") == 5  # prepare, serial grid, both eap grids, cnn
     assert "svm seed grid, 2 MPI ranks: running" in out
     assert (res / "svm_seed_mpi2.json").is_file()
 
@@ -64,8 +71,13 @@ def test_run_all_stages_then_resume(tmp_path, cli, monkeypatch):
     monkeypatch.setattr(hsbench.run, "find_mpiexec", no_mpiexec)
     rc, out, err = _run(cli, tmp_path, scene, epochs="3")
     assert rc == 0, out + err
-    assert out.count("done already") == 3 and "cnn modern (tensorflow): running" in out
+    assert out.count("done already") == 5 and "cnn modern (tensorflow): running" in out
     assert json.loads((res / "cnn_modern_tensorflow" / "cnn.json").read_text())["epochs"] == 3
+    # other feature sets: prepared again (the directory is run's own: --force), finished grids kept
+    rc, out, err = _run(cli, tmp_path, scene, epochs="3", features=("raw",))
+    assert rc == 0, out + err
+    assert "prepare: running" in out and out.count("done already") == 3  # raw grids, cnn
+    assert not list((tmp_path / "runs").glob("*/train.eap-4.libsvm"))
 
 
 def test_run_over_seeds_resumes_without_redoing_finished_seeds(tmp_path, cli):
@@ -76,7 +88,7 @@ def test_run_over_seeds_resumes_without_redoing_finished_seeds(tmp_path, cli):
     np.save(scene / "gt.npy", gt)
     args = ("run", "--cube", scene / "cube.npy", "--gt", scene / "gt.npy", "--train-fraction", "0.2",
             "--results", tmp_path / "results", "--work", tmp_path / "runs", "--ranks", "1", "--grids", "seed",
-            "--cnn-epochs", "1", "--seeds", "0,1")
+            "--cnn-epochs", "1", "--features", "raw", "--seeds", "0,1")
     rc, out, err = cli(*args)
     assert rc == 0, out + err
     res = tmp_path / "results" / "cube"
@@ -95,3 +107,11 @@ def test_run_over_seeds_resumes_without_redoing_finished_seeds(tmp_path, cli):
 
     rc, _, err = cli(*args[:-1], "1-")
     assert rc == 2 and err.count("\n") == 1 and "--seeds '1-'" in err
+
+
+def test_a_malformed_feature_set_stops_run_before_any_stage(tmp_path, cli):
+    rc, out, err = cli("run", "--results", tmp_path / "r", "--work", tmp_path / "w", "--features", "raw",
+                       "--features", "emp:4:radii=7,5")
+    assert rc == 2 and out == "" and err.count("\n") == 1
+    assert "--features 'emp:4:radii=7,5': radii must be strictly increasing" in err
+    assert not (tmp_path / "w").exists() and not (tmp_path / "r").exists()

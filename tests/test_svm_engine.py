@@ -15,7 +15,7 @@ from hsbench.svm.backends import SklearnBackend, make_backend
 from hsbench.svm.errors import InputError
 from hsbench.svm.grid import SEED_GRID, WIDE_GRID, Grid, fold_splits, make_folds, parse_values
 from hsbench.svm.journal import Journal, journal_key, read
-from hsbench.svm.mpi import farm
+from hsbench.svm.search import run_search
 from hsbench.svm.tasks import aggregate, fit_and_score, format_table
 from tests.svm_fixtures import synthetic, write_libsvm
 
@@ -123,20 +123,20 @@ def test_folds_validated_stratified_and_warn_once_for_small_classes():
 
 # --- the oracle: scikit-learn GridSearchCV on the same folds -----------------------
 
-def _run_grid(backend, grid, folds, y):
-    records = []
-    farm(grid.schedule(), lambda t: fit_and_score(backend, grid, folds, y, t), records.append)
-    return aggregate(records, grid)
+def _run_grid(backend, grid, folds, y, tmp_path):
+    out = run_search(backend, grid, folds, y, journal_path=tmp_path / "j.journal", journal_key="k")
+    return out.cells, out.best
 
 
-@pytest.mark.parametrize("cache_mb", [64, 0])
-def test_cells_equal_gridsearchcv(cache_mb):
+# 64 MB: every gamma's kernel kept; 0.6 MB: two of the four at a time, gamma by gamma; 0: plain RBF fits
+@pytest.mark.parametrize("cache_mb", [64, 0.6, 0])
+def test_cells_equal_gridsearchcv(cache_mb, tmp_path):
     X, y = synthetic(180, seed=3)
     grid = Grid(gamma=(0.25, 1.0, 4.0, 16.0), C=(1.0, 10.0, 1000.0), n_folds=5)
     folds = make_folds(y, grid.n_folds, seed=1)
     backend = SklearnBackend(X, y, kernel_cache_mb=cache_mb)
     assert backend.kernel_cache == (cache_mb > 0)
-    cells, best = _run_grid(backend, grid, folds, y)
+    cells, best = _run_grid(backend, grid, folds, y, tmp_path)
     search = GridSearchCV(SVC(kernel="rbf"), {"gamma": list(grid.gamma), "C": list(grid.C)},
                           cv=fold_splits(folds, grid.n_folds), n_jobs=1).fit(X, y)
     want = {(p["gamma"], p["C"]): s for p, s in
@@ -148,14 +148,14 @@ def test_cells_equal_gridsearchcv(cache_mb):
     assert best["mean_accuracy"] == pytest.approx(top, abs=1e-12)
 
 
-def test_kernel_cache_lru_stays_within_budget():
+def test_kernel_budget_counts_slots_and_refuses_bad_values():
     X, y = synthetic(100)
     one = 100 * 100 * 8
-    backend = SklearnBackend(X, y, kernel_cache_mb=2.5 * one / 2**20)
-    idx = np.arange(100)
-    for gamma in (0.5, 1.0, 2.0, 4.0):
-        backend.fit_predict(idx[:80], idx[80:], gamma, 1.0)
-    assert list(backend._kernels) == [2.0, 4.0]  # two kernels fit, the oldest went
+    assert SklearnBackend(X, y, kernel_cache_mb=2.5 * one / 2**20).kernel_slots == 2
+    assert not SklearnBackend(X, y, kernel_cache_mb=0.5 * one / 2**20).kernel_cache
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(InputError, match=r"--kernel-cache-mb .*must be a number of MB >= 0"):
+            SklearnBackend(X, y, kernel_cache_mb=bad)
 
 
 # --- aggregation -------------------------------------------------------------------
@@ -272,5 +272,8 @@ def test_small_kernel_cache_computes_each_gamma_once_with_the_same_cells(tmp_pat
     for name, backend in (("small", small), ("big", big)):
         out[name] = run_search(backend, grid, folds, y, journal_path=tmp_path / f"{name}.journal",
                                journal_key="k")
-    assert small.kernels_computed == 5  # one gamma at a time: no kernel computed twice
+    for name in out:  # one gamma at a time or all at once: no kernel computed twice
+        assert sorted(k["gamma"] for k in out[name].kernels) == list(grid.gamma)
+        assert all(k["rows"] == 60 for k in out[name].kernels)
+    assert out["small"].kernel_slots == 2 and out["big"].kernel_slots == 5
     assert [c["fold_accuracy"] for c in out["small"].cells] == [c["fold_accuracy"] for c in out["big"].cells]

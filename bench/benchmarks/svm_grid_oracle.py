@@ -31,8 +31,7 @@ from hsbench.provenance import command_line, host_info, now_iso, package_version
 from hsbench.svm import libsvm
 from hsbench.svm.backends import SklearnBackend
 from hsbench.svm.grid import SEED_GRID, Grid, fold_splits, make_folds, parse_values
-from hsbench.svm.mpi import farm
-from hsbench.svm.tasks import aggregate, fit_and_score
+from hsbench.svm.search import run_search
 
 TOLERANCE = 1e-12
 
@@ -41,12 +40,12 @@ def ours_in_process(
     X: np.ndarray, y: np.ndarray, grid: Grid, folds: np.ndarray, cache_mb: float
 ) -> tuple[list[float], float]:
     backend = SklearnBackend(X, y, kernel_cache_mb=cache_mb)
-    records: list[dict] = []
-    t0 = time.perf_counter()
-    farm(grid.schedule(), lambda t: fit_and_score(backend, grid, folds, y, t), records.append)
-    seconds = time.perf_counter() - t0
-    cells, _ = aggregate(records, grid)
-    return [c["mean_accuracy"] for c in cells], seconds
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        out = run_search(backend, grid, folds, y, journal_path=Path(tmp) / "grid.journal", journal_key="oracle")
+        seconds = time.perf_counter() - t0
+    assert out is not None
+    return [c["mean_accuracy"] for c in out.cells], seconds
 
 
 def ours_mpi(train: Path, grid: Grid, seed: int, ranks: int) -> tuple[list[float], float, float]:

@@ -33,6 +33,7 @@ folds (--cv):
 
 examples:
   hsbench grid --data runs/ip --out results/svm_grid_ip.json
+  hsbench grid --data runs/ip --features emp:4 --grid wide   # a further feature set of runs/ip
   mpiexec -n 8 hsbench grid --train indian_raw_training.el --grid wide
   hsbench grid --train train.libsvm --test test.libsvm --backend thundersvm --threads 8
 """
@@ -56,6 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     src = p.add_argument_group("input (either --data or --train)")
     src.add_argument("--data", type=Path, metavar="DIR",
                      help="prepared dataset directory (train.libsvm, test.libsvm, dataset.json)")
+    src.add_argument("--features", metavar="KIND",
+                     help="with --data: the feature set to read, as given to hsbench prepare --features "
+                          "(e.g. emp:4; default: the first, train.libsvm)")
     src.add_argument("--train", type=Path, metavar="FILE", help="LibSVM training file (e.g. a seed .el file)")
     src.add_argument("--test", type=Path, metavar="FILE", help="LibSVM test file (optional with --train)")
     p.add_argument("--out", type=Path, metavar="FILE.json",
@@ -81,8 +85,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--threads", type=int, default=-1,
                    help="thundersvm threads per rank (-1: all cores; ignored by sklearn)")
     b.add_argument("--kernel-cache-mb", type=float, default=DEFAULT_KERNEL_CACHE_MB, metavar="MB",
-                   help="sklearn: memory per rank for shared RBF kernel matrices (n x n float64, one "
-                        "per gamma, reused for every C and fold); 0 or too small -> plain RBF fits "
+                   help="sklearn: memory per node for RBF kernel matrices (n x n float64, one per gamma, "
+                        "computed once per node and read by every rank there, reused for every C and fold); "
+                        "too small for one -> plain RBF fits, with a warning; 0 -> plain RBF fits "
                         f"(default: {DEFAULT_KERNEL_CACHE_MB})")
     p.add_argument("--resume", action="store_true",
                    help="skip tasks already in the journal (refused if it was written for other inputs)")
@@ -92,7 +97,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     return run_grid_job(GridJob(
-        data=args.data, train=args.train, test=args.test, out=args.out, grid=args.grid, gamma=args.gamma,
-        C=args.C, folds=args.folds, seed=args.seed, cv=args.cv, cv_buffer=args.cv_buffer, backend=args.backend,
-        threads=args.threads, kernel_cache_mb=args.kernel_cache_mb, resume=args.resume, quiet=args.quiet,
+        data=args.data, features=args.features, train=args.train, test=args.test, out=args.out, grid=args.grid,
+        gamma=args.gamma, C=args.C, folds=args.folds, seed=args.seed, cv=args.cv, cv_buffer=args.cv_buffer,
+        backend=args.backend, threads=args.threads, kernel_cache_mb=args.kernel_cache_mb, resume=args.resume,
+        quiet=args.quiet,
     ))

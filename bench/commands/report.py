@@ -21,6 +21,8 @@ seeds. Sections, per dataset (one split seed):
  beside ours), 6 Figures, 7 Model selection and significance (selection
  accuracy beside test OA; McNemar between every two methods).
 A method with no results file reads "not run".
+With --scaling, a last part: the SVM grid's cost growth over training-set sizes
+and its modelled scaling beyond this machine.
 Classification maps need the prepared dataset.json (it holds the pixel
 coordinates) somewhere under RESULTS_DIR. --cnn-backends FILE adds the table
 "CNN backends on this machine" from `python -m hsbench.benchmarks.cnn_backends`
@@ -37,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("results_dir", metavar="RESULTS_DIR", type=Path,
                    help="directory searched recursively for *.json results")
+    p.add_argument("--scaling", metavar="SVM_SCALING.json", type=Path, default=None,
+                   help="add the SVM scaling benchmark (python -m hsbench.benchmarks.svm_scaling): cost growth and "
+                        "the modelled scaling beyond this machine")
     p.add_argument("-o", "--output", metavar="REPORT.md", type=Path, default=None,
                    help="markdown file to write (default: RESULTS_DIR/REPORT.md); "
                         "figures go to a figures/ folder beside it")
@@ -53,18 +58,25 @@ def run(args: argparse.Namespace) -> int:
     from hsbench.report import collect_results, group_by_dataset, render_markdown
     from hsbench.report.backends import load_backends
     from hsbench.report.figures import draw_figures
+    from hsbench.report.scaling import load_scaling
 
     output: Path = args.output or args.results_dir / "REPORT.md"
     loaded, warnings = collect_results(args.results_dir)  # validates everything before any write
     check_output_file(output, "-o")
     check_output_dir(output.parent / "figures", "-o (its figures/ folder)")
     cnn_backends = load_backends(args.cnn_backends) if args.cnn_backends else None
+    scaling = load_scaling(args.scaling) if args.scaling else None
     for w in warnings:
         print(f"hsbench report: warning: {w}", file=sys.stderr)
     groups = group_by_dataset(loaded)
     fig_dir = output.parent / "figures"
-    markdown = render_markdown(groups, figures_dir="figures", cnn_backends=cnn_backends)  # links relative to the report
+    markdown = render_markdown(groups, figures_dir="figures", scaling=scaling,  # links relative to the report
+                               cnn_backends=cnn_backends)
     n_png = sum(len(draw_figures(g, fig_dir)) for g in groups)
+    if scaling is not None:
+        from hsbench.report.scaling_figures import draw_scaling_figures
+
+        n_png += len(draw_scaling_figures(scaling, fig_dir))
     write_text(output, markdown)
     n_runs = sum(len(g.runs) for g in groups)
     print(f"hsbench report: {output} ({n_runs} run(s), {len(groups)} dataset(s), {n_png} figure(s) in {fig_dir})")

@@ -23,7 +23,7 @@ from matplotlib.ticker import MaxNLocator
 
 from hsbench.atomic import atomic_path
 from hsbench.report.derive import speedup
-from hsbench.report.group import DatasetGroup, Run
+from hsbench.report.group import DatasetGroup, Run, svm_methods
 from hsbench.report.plan import FigureSpec, plan_figures
 
 _DPI = 110
@@ -45,15 +45,19 @@ def draw_figures(group: DatasetGroup, out_dir: str | Path) -> list[Path]:
         if spec.skip:
             continue
         path = Path(out_dir) / spec.filename
-        fig = drawers[spec.name](group, spec)
-        try:
-            with atomic_path(path, suffix=".png") as tmp:
-                # no Software/date metadata: same inputs give the same bytes
-                fig.savefig(tmp, format="png", dpi=_DPI, metadata={"Software": None})
-        finally:
-            plt.close(fig)
+        save_figure(drawers[spec.name](group, spec), path)
         written.append(path)
     return written
+
+
+def save_figure(fig: plt.Figure, path: Path) -> None:
+    """Write `fig` as a PNG atomically and close it."""
+    try:
+        with atomic_path(path, suffix=".png") as tmp:
+            # no Software/date metadata: same inputs give the same bytes
+            fig.savefig(tmp, format="png", dpi=_DPI, metadata={"Software": None})
+    finally:
+        plt.close(fig)
 
 
 def _svm_runs(group: DatasetGroup) -> list[Run]:
@@ -167,7 +171,10 @@ def _maps(group: DatasetGroup, spec: FigureSpec) -> plt.Figure:
     tr, te = info["train"], info["test"]
     panels: list[tuple[str, np.ndarray | None]] = [("Ground truth (train + test)",
                _paint((h, w), tr["coords"] + te["coords"], tr["labels"] + te["labels"]))]
-    for title, run in (("SVM", _best_by_oa(_svm_runs(group))), ("3D-CNN", _best_by_oa(group.of("cnn")))):
+    svm = _svm_runs(group)
+    # one panel per SVM method (raw bands, engineered features), then the CNN
+    methods = [(m, _best_by_oa([r for r in svm if r.method == m])) for m in svm_methods(svm)] or [("SVM", None)]
+    for title, run in [*methods, ("3D-CNN", _best_by_oa(group.of("cnn")))]:
         if run is None:
             panels.append((f"{title}: not run", None))
         else:

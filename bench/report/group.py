@@ -2,7 +2,8 @@
 
 One *dataset* = scene name + split kind + train fraction + split seed (the key of
 dataset.json). Each run is filed under its dataset with a category (SVM serial,
-parallel, GPU; 3D-CNN) and a label unique within the dataset.
+parallel, GPU; 3D-CNN), a method (what it learns from: "SVM raw", "SVM EAP", "3D-CNN")
+and a label unique within the dataset.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ class Run:
     @property
     def d(self) -> dict:
         return self.item.data
+
+    @property
+    def method(self) -> str:
+        return method_of(self.d)
 
 
 @dataclass
@@ -74,6 +79,23 @@ def dataset_key(info: dict) -> tuple:
         split.get("train_fraction", NOT_RECORDED),
         split.get("seed", NOT_RECORDED),
     )
+
+
+# SVM inputs by feature kind: the seed's scenario (1) is raw bands, (2) engineered features
+FEATURE_METHODS = {"raw": "SVM raw", "pca": "SVM PCA", "emp": "SVM EMP", "eap": "SVM EAP"}
+
+
+def method_of(data: dict) -> str:
+    """"3D-CNN", or the SVM and its input: "SVM raw", "SVM PCA", "SVM EMP", "SVM EAP"."""
+    if data["kind"] == "cnn":
+        return "3D-CNN"
+    features = features_of(data)
+    return FEATURE_METHODS.get(features.split(":", 1)[0], f"SVM {features}")
+
+
+def svm_methods(runs: Iterable[Run]) -> list[str]:
+    """The SVM methods among `runs`, raw bands first."""
+    return sorted({r.method for r in runs if r.category != "cnn"}, key=lambda m: (m != "SVM raw", m))
 
 
 def category_of(data: dict) -> str:

@@ -42,7 +42,7 @@ def plan_figures(group: DatasetGroup) -> list[FigureSpec]:
         "cnn_curves", "3D-CNN training curves: loss and accuracy per epoch (train and validation)",
         None if with_history else ("no CNN run" if not cnn else "the CNN results carry no history_rows"),
     ))
-    specs.append(spec("maps", "Classification maps: ground truth, SVM and CNN test predictions",
+    specs.append(spec("maps", "Classification maps: ground truth, each SVM method's and the CNN's test predictions",
                       _maps_skip(group)))
     return specs
 

@@ -23,7 +23,7 @@ from hsbench.report.fmt import (
     is_num,
     table,
 )
-from hsbench.report.group import CATEGORIES, CATEGORY_TITLE, DatasetGroup, Run
+from hsbench.report.group import CATEGORIES, CATEGORY_TITLE, DatasetGroup, Run, svm_methods
 from hsbench.report.plan import plan_figures
 
 
@@ -54,6 +54,7 @@ def setup_section(g: DatasetGroup) -> list[str]:
            f"({split.get('buffer_dropped', NOT_RECORDED)} pixels dropped)"
            if split.get("kind") == "disjoint" else ""),
         f"- Features: {', '.join(features) if features else NOT_RECORDED}",
+        *_feature_set_lines(g),
         f"- Classes used: {len(names)}; excluded: "
         + (", ".join(str(x) for x in excluded) if excluded else "none")
         + (f" (fewer than {split['min_class_pixels']} labelled pixels)"
@@ -107,6 +108,82 @@ def setup_section(g: DatasetGroup) -> list[str]:
     return out
 
 
+def _feature_sets(g: DatasetGroup) -> dict[str, dict]:
+    """Every feature set of the dataset: dataset.json's, and those the SVM runs carry."""
+    sets = dict(g.info.get("feature_sets") or {})
+    for r in g.runs:
+        entry = get(r.d, "dataset", "feature_set")
+        if r.category != "cnn" and isinstance(entry, dict):
+            sets.setdefault(features_of(r.d), entry)
+    return sets
+
+
+def _feature_set_lines(g: DatasetGroup) -> list[str]:
+    lines = []
+    for name, entry in sorted(_feature_sets(g).items()):
+        params = {k: v for k, v in (entry.get("params") or {}).items() if k not in ("kind", "order")}
+        settings = "; ".join(f"{k} {','.join(map(fmt_num, v)) if isinstance(v, list) else fmt_num(v)}"
+                             for k, v in sorted(params.items()) if v != [])
+        lines.append(f"- Feature set {name}: {entry.get('n_features', NOT_RECORDED)} columns"
+                     + (f" ({settings})" if settings else "")
+                     + f", extracted in {fmt_seconds(entry.get('seconds'))} s")
+    if any(name.split(":")[0] in ("emp", "eap") for name in _feature_sets(g)):
+        lines.append("- Spectral-spatial features (emp, eap) are computed on the whole image without labels: "
+                     "a pixel's features read the pixels around it, test pixels included, as the CNN's windows "
+                     "do. Their PCA and scaling are fitted on training pixels only.")
+    return lines
+
+
+def feature_seconds(r: Run) -> float | None:
+    """Seconds `hsbench prepare` took to extract this SVM run's features (None: not recorded, or a CNN)."""
+    secs = get(r.d, "dataset", "feature_set", "seconds")
+    return secs if r.category != "cnn" and is_num(secs) else None
+
+
+def _cost(r: Run) -> tuple[float | None, float | None]:
+    """(feature seconds, features + wall seconds); no total from a resumed run's partial wall time."""
+    secs, wall = feature_seconds(r), r.d.get("wall_seconds")
+    if secs is None or wall is None or not is_num(wall) or _resumed(r.d):
+        return secs, None
+    return secs, secs + wall
+
+
+def _best_cv(r: Run) -> float:
+    cv = get(r.d, "best", "mean_accuracy")
+    return cv if is_num(cv) else float("-inf")
+
+
+def methods_table(g: DatasetGroup) -> list[str]:
+    """One row per method: SVM raw, SVM with engineered features, 3D-CNN, and what each cost."""
+    out = ["Methods, one row each. An SVM method is represented by its run with the highest CV accuracy "
+           "(chosen on training pixels, never on the test set; ties: the first in the table below); time = "
+           "feature extraction + the run's wall time.", ""]
+    rows = []
+    svm = [r for r in g.runs if r.category != "cnn"]
+    methods = svm_methods(svm)
+    for method in methods:
+        r = max((r for r in svm if r.method == method), key=_best_cv)  # max keeps the first of ties
+        secs, total = _cost(r)
+        rows.append([method, r.label, *_test_cells(r), _cv_cell(r)[0],
+                     f"{fmt_seconds(secs)} + {_wall(r.d)} = {fmt_seconds(total)}"])
+    if "SVM raw" not in methods:
+        rows.insert(0, ["SVM raw", NOT_RUN, *[NOT_RUN] * 5])
+    if not [m for m in methods if m != "SVM raw"]:
+        rows.append(["SVM EMP or EAP (engineered features)", NOT_RUN, *[NOT_RUN] * 5])
+    for r in g.of("cnn"):
+        rows.append([r.method, r.label, *_test_cells(r), NA, f"{NA} + {_wall(r.d)} = {_wall(r.d)}"])
+    if not g.of("cnn"):
+        rows.append(["3D-CNN", NOT_RUN, *[NOT_RUN] * 5])
+    return out + table(["method", "run", "test OA", "AA", "kappa", "CV accuracy", "time (s)"], rows, "llrrrrl")
+
+
+def _test_cells(r: Run) -> list[str]:
+    test = r.d.get("test")
+    if test is None:
+        return ["no test set"] * 3
+    return [fmt_pct(test.get("oa")), fmt_pct(test.get("aa")), fmt_kappa(test.get("kappa"))]
+
+
 def _cv_cell(r: Run) -> tuple[str, str]:
     if r.category == "cnn":
         return NA, NA
@@ -118,21 +195,17 @@ def _cv_cell(r: Run) -> tuple[str, str]:
 
 
 def accuracy_section(g: DatasetGroup) -> list[str]:
-    out = ["### 2. Accuracy", "", "Test set, one row per run (SVM: the best CV cell refit on all "
-           "training pixels). OA, AA and CV accuracy in %.", ""]
+    out = ["### 2. Accuracy", "", "Test set (SVM: the best CV cell refit on all training pixels). OA, AA "
+           "and CV accuracy in %.", ""]
+    out += [*methods_table(g), "", "Every run:", ""]
     rows = []
     for cat, title in CATEGORIES:
         runs = g.of(cat)
         if not runs:
             rows.append([title, NOT_RUN] + [NOT_RUN] * 6)
         for r in runs:
-            test = r.d.get("test")
-            if test is None:
-                oa = aa = kappa = "no test set"
-            else:
-                oa, aa, kappa = fmt_pct(test.get("oa")), fmt_pct(test.get("aa")), fmt_kappa(test.get("kappa"))
             cv, best = _cv_cell(r)
-            rows.append([title, r.label, features_of(r.d), oa, aa, kappa, cv, best])
+            rows.append([title, r.label, features_of(r.d), *_test_cells(r), cv, best])
     out += table(["method", "run", "features", "test OA", "AA", "kappa", "CV accuracy", "best cell"],
                  rows, "lllrrrrl")
 
@@ -204,28 +277,30 @@ def time_section(g: DatasetGroup) -> list[str]:
            "SVM grid: wall seconds of the whole cross-validated grid (all ranks); speedup = serial "
            "wall / this wall (same features and grid); efficiency = speedup / ranks. A run resumed "
            "after an interruption is marked: its wall time covers the last session only, so it gets "
-           "no speedup.", ""]
+           "no speedup. Features: seconds `hsbench prepare` took to extract the run's features, "
+           "so total = features + wall is what the method cost (the CNN reads the cube as it is).", ""]
     rows = []
     for cat, title in CATEGORIES[:3]:
         runs = g.of(cat)
         if not runs:
-            rows.append([title, NOT_RUN] + [NOT_RUN] * 5)
+            rows.append([title, NOT_RUN] + [NOT_RUN] * 7)
         for r in runs:
             ref, s, eff = speedup(g, r)
             if _resumed(r.d) or (ref is not None and _resumed(ref.d)):
                 s = eff = None
+            secs, total = _cost(r)
             rows.append([
                 title, r.label, str(r.d.get("ranks")), _wall(r.d),
                 ref.label if ref else f"{NA} (no serial run)",
-                fmt_ratio(s), fmt_ratio(eff),
+                fmt_ratio(s), fmt_ratio(eff), fmt_seconds(secs), fmt_seconds(total),
             ])
     cnn_runs = g.of("cnn")
     for r in cnn_runs:
-        rows.append([CATEGORY_TITLE["cnn"], r.label, NA, _wall(r.d), NA, NA, NA])
+        rows.append([CATEGORY_TITLE["cnn"], r.label, NA, _wall(r.d), NA, NA, NA, NA, _wall(r.d)])
     if not cnn_runs:
-        rows.append([CATEGORY_TITLE["cnn"], NOT_RUN] + [NOT_RUN] * 5)
-    out += table(["method", "run", "ranks", "wall (s)", "serial reference", "speedup", "efficiency"],
-                 rows, "llrrlrr")
+        rows.append([CATEGORY_TITLE["cnn"], NOT_RUN] + [NOT_RUN] * 7)
+    out += table(["method", "run", "ranks", "wall (s)", "serial reference", "speedup", "efficiency",
+                  "features (s)", "total (s)"], rows, "llrrlrrrr")
     out += ["", "3D-CNN:", ""]
     rows = []
     for r in g.of("cnn"):
