@@ -83,11 +83,12 @@ def bf16_default() -> bool:
     """The machine's default for bf16 mixed precision (call after keras is imported).
 
     On: TensorFlow with oneDNN on a CPU-only machine whose CPU computes bf16 natively. There
-    `python -m hsbench.benchmarks.cnn_backends` measured bf16 faster (train step 1.25-2.1x, modern
-    protocol epochs 1.17x, AMD EPYC with AVX512_BF16) at no lower accuracy (10 epochs of the modern
-    protocol: test OA 66.4% vs 65.0%). Off everywhere else: without native bf16 the CPU emulates
-    it (oneDNN off and bf16: no step within 480 s), JAX on CPU stays far slower than TensorFlow,
-    and on GPUs it was not measured here (`--mixed-precision` asks for it).
+    `python -m hsbench.benchmarks.cnn_backends` measured bf16 faster (AMD EPYC with AVX512_BF16: train
+    step 0.363 vs 0.573 s at batch 128, 0.157 vs 0.224 s at batch 50; 10 epochs of the modern protocol
+    3.93 vs 4.78 s/epoch) at no lower accuracy (test OA after those 10 epochs 66.4% vs 64.9%).
+    Off everywhere else: without native bf16 the CPU emulates it (oneDNN off and bf16: no step within
+    240 s), JAX on CPU stays far slower than TensorFlow, and on GPUs it was not measured here
+    (`--mixed-precision` asks for it).
     """
     import keras
 
