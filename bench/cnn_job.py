@@ -16,7 +16,8 @@ from typing import Any
 
 from hsbench import results
 from hsbench.atomic import write_json
-from hsbench.cnn.config import BACKENDS, PROTOCOLS
+from hsbench.cnn.config import BACKEND_INSTALL, BACKENDS, DEFAULT_BACKEND, PROTOCOLS
+from hsbench.cnn.distributed import Launch, detect_launch
 from hsbench.cnn.errors import InputError
 from hsbench.paths import check_output_dir
 from hsbench.prepare import check_finished, read_dataset_json
@@ -37,17 +38,24 @@ class CnnJob:
     verbose: int = 1  # Keras: 1 a bar per epoch, 2 a line per epoch, 0 nothing
 
 
+def check_backend(backend: str, source: str = "--backend") -> None:
+    """Raise InputError (one line: the backend, how to install it) unless `backend` is known and installed."""
+    if backend not in BACKENDS:
+        choices = "; ".join(f"{b} ({BACKEND_INSTALL[b]})" for b in BACKENDS)
+        raise InputError(f"{source}: unknown Keras backend {backend!r}; choose {choices}")
+    if importlib.util.find_spec(backend) is None:
+        raise InputError(f"{source}: backend {backend} is not installed here: {BACKEND_INSTALL[backend]}")
+
+
 def select_backend(requested: str | None) -> str:
     """Choose the Keras backend (argument, else $KERAS_BACKEND, else tensorflow) before keras loads."""
-    backend = requested or os.environ.get("KERAS_BACKEND") or "tensorflow"
-    if backend not in BACKENDS:
-        raise InputError(f"unknown backend {backend!r} (KERAS_BACKEND; choose from {', '.join(BACKENDS)})")
+    backend = requested or os.environ.get("KERAS_BACKEND") or DEFAULT_BACKEND
+    check_backend(backend, "--backend" if requested else "KERAS_BACKEND" if os.environ.get("KERAS_BACKEND")
+                  else "default backend")
     if "keras" in sys.modules:
         active = sys.modules["keras"].backend.backend()
         if active != backend:
             raise InputError(f"keras is already loaded with backend {active}; set KERAS_BACKEND={backend} instead")
-    if importlib.util.find_spec(backend) is None:
-        raise InputError(f"backend {backend}: the package {backend} is not installed")
     os.environ["KERAS_BACKEND"] = backend
     return backend
 
@@ -63,7 +71,21 @@ def window_path(data: Path) -> tuple[Path, Path | None]:
 
 
 def run_cnn_job(job: CnnJob) -> int:
-    """Train, predict the test pixels, write OUT/cnn.json; return the exit status."""
+    """Train, predict the test pixels, write OUT/cnn.json; return the exit status.
+
+    Launched as several processes (srun, mpiexec), every process trains its part and process 0
+    alone reports and writes; bad input stops them all, reported once, by process 0.
+    """
+    launch = detect_launch()
+    try:
+        return _run(job, launch)
+    except InputError:
+        if launch.writer:
+            raise
+        return 2
+
+
+def _run(job: CnnJob, launch: Launch) -> int:
     select_backend(job.backend)
     from hsbench.cnn.checkpoint import read_checkpoint
     from hsbench.cnn.train import TrainingInterrupted, train
@@ -79,12 +101,16 @@ def run_cnn_job(job: CnnJob) -> int:
     if job.resume and "epochs" not in overrides:  # keep the interrupted run's budget, not the protocol default
         overrides["epochs"] = read_checkpoint(job.out)["config"]["epochs"]
     config = replace(PROTOCOLS[job.protocol], **overrides)
-    check_output_dir(job.out)
+    if launch.writer:  # the one writer; probes from several processes would race on the parents they create
+        check_output_dir(job.out)
     try:
-        result = train(window_file, job.out, config, resume=job.resume, verbose=job.verbose)
+        result = train(window_file, job.out, config, resume=job.resume, verbose=job.verbose, launch=launch)
     except TrainingInterrupted as exc:
-        print(f"hsbench cnn: {exc}", file=sys.stderr)
+        if launch.writer:
+            print(f"hsbench cnn: {exc}", file=sys.stderr)
         return 128 + exc.signum
+    if not launch.writer:
+        return 0
 
     test = results.test_block(result.test_labels, result.predictions, result.classes, result.inference_seconds)
     data = {"windows": results.file_entry(window_file)}
@@ -92,7 +118,8 @@ def run_cnn_job(job: CnnJob) -> int:
         data["dataset"] = results.file_entry(dataset_json)
     record = results.cnn_result(
         config=asdict(result.config), model=result.config.model, params=result.params, backend=result.backend,
-        device=result.device, devices=result.n_devices, epochs_run=result.epochs_run,
+        backend_flags=result.backend_flags, device=result.device, devices=result.n_devices,
+        processes=result.processes, epochs_run=result.epochs_run,
         stopped_early=result.stopped_early, resumed_from=result.resumed_from, best_epoch=result.best_epoch,
         selection=result.selection, validation=result.validation, train_samples=result.train_samples,
         train_seconds=result.train_seconds,

@@ -33,8 +33,8 @@ SVM_GRID_KEYS = ("hosts", "grid", "grid_name", "n_folds", "folds", "folds_kind",
 KERNEL_KEYS = ("gamma", "node", "seconds", "blocks", "rows", "ranks")
 CELL_KEYS = ("gamma", "C", "fold_accuracy", "mean_accuracy", "std_accuracy", "fit_seconds", "predict_seconds")
 BEST_KEYS = ("gamma", "C", "mean_accuracy", "std_accuracy")
-CNN_KEYS = ("model", "params", "protocol", "backend", "devices", "mixed_precision", "hyper", "epochs",
-            "epochs_run", "stopped_early", "resumed_from", "batch_size", "best_epoch", "selection",
+CNN_KEYS = ("model", "params", "protocol", "backend", "backend_flags", "devices", "processes", "mixed_precision",
+            "hyper", "epochs", "epochs_run", "stopped_early", "resumed_from", "batch_size", "best_epoch", "selection",
             "selection_on_test", "validation", "train_samples", "train_seconds", "seconds_per_epoch",
             "train_samples_per_second", "inference_seconds", "inference_samples_per_second", "model_file",
             "history", "history_rows")
@@ -195,8 +195,10 @@ def cnn_result(
     model: str,
     params: int,
     backend: str,
+    backend_flags: Mapping[str, Any],
     device: str,
     devices: int,
+    processes: int,
     epochs_run: int,
     stopped_early: bool,
     resumed_from: int | None,
@@ -222,7 +224,9 @@ def cnn_result(
         "params": params,
         "protocol": config["protocol"],
         "backend": backend,
+        "backend_flags": dict(backend_flags),
         "devices": devices,
+        "processes": processes,
         "mixed_precision": config["mixed_precision"],
         "hyper": dict(config),  # every setting, augmentation included
         "epochs": config["epochs"],

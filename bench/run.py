@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from hsbench import atomic
+from hsbench.cnn.config import DEFAULT_BACKEND
 from hsbench.errors import InputError
 from hsbench.features import slug
 from hsbench.paths import check_output_dir
@@ -55,7 +56,7 @@ class RunConfig:
     features: tuple[str, ...] = RUN_FEATURES  # the first one's results keep the plain file names
     cnn_protocol: str = "modern"
     cnn_epochs: int | None = None
-    cnn_backend: str = "tensorflow"
+    cnn_backend: str = DEFAULT_BACKEND
     offline: bool = False  # prepare may not download a named scene
 
     @property
@@ -190,6 +191,8 @@ def run(cfg: RunConfig, seeds: Sequence[int] | None = None) -> Path:
         atomic.write_bytes(one.out_dir / "dataset.json", (one.data_dir / "dataset.json").read_bytes())
     scaling = cfg.results / "benchmarks" / "svm_scaling.json"  # the scaling benchmark's, when it was run
     extra = ["--scaling", str(scaling)] if scaling.is_file() else []
+    backends = cfg.results / "benchmarks" / "cnn_backends.json"  # this machine's backend benchmark, when it was run
+    extra += ["--cnn-backends", str(backends)] if backends.is_file() else []
     report = subprocess.run([*hsbench_argv(), "report", str(cfg.report.parent), "-o", str(cfg.report), *extra])
     if report.returncode != 0:
         raise StageFailed(f"report failed with exit status {report.returncode}", report.returncode)

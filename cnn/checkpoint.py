@@ -22,6 +22,7 @@ import numpy as np
 
 from hsbench.cnn.atomic import atomic_path
 from hsbench.cnn.config import Config
+from hsbench.cnn.devices import undistributed
 from hsbench.cnn.errors import InputError
 from hsbench.cnn.windows import WindowFile
 
@@ -32,8 +33,10 @@ STATE_FILE = "state.json"
 class RunState:
     """State of one training run that must survive a restart (see `checkpoint`)."""
 
-    def __init__(self, config: Config, out: Path, log: Callable[[str], None], data_fingerprint: str = ""):
+    def __init__(self, config: Config, out: Path, log: Callable[[str], None], data_fingerprint: str = "",
+                 writer: bool = True):
         self.config, self.out, self.log = config, out, log
+        self.writer = writer  # False on processes other than 0 of a multi-process run: they keep state, write nothing
         self.data_fingerprint = data_fingerprint
         self.history: list[dict] = []
         # what the kept weights scored, compared as a tuple (lower is better): (loss, -accuracy) when the
@@ -72,6 +75,8 @@ class RunState:
         return self.out / CHECKPOINT_DIR
 
     def write_history(self) -> None:
+        if not self.writer:
+            return
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"])
         writer.writeheader()
@@ -81,10 +86,12 @@ class RunState:
 
     def checkpoint(self, model: keras.Model, epoch: int) -> None:
         """Model (+ optimizer) file, best weights, then state.json last: state names only complete files."""
+        if not self.writer:
+            return
         d = self.ckpt_dir
         d.mkdir(parents=True, exist_ok=True)
         model_file, best_file = f"epoch-{epoch:05d}.keras", f"epoch-{epoch:05d}.best.npz"
-        with atomic_path(d / model_file, suffix=".keras") as tmp:
+        with atomic_path(d / model_file, suffix=".keras") as tmp, undistributed():
             model.save(tmp)
         if self.best_weights is not None:
             with atomic_path(d / best_file) as tmp, open(tmp, "wb") as fh:

@@ -12,6 +12,15 @@ from dataclasses import dataclass, replace
 from hsbench.cnn.errors import InputError
 
 BACKENDS = ("tensorflow", "jax", "torch")
+# The default follows the measurement: the fastest backend on CPU in python -m hsbench.benchmarks.cnn_backends
+# (results/benchmarks/cnn_backends.md; TensorFlow with oneDNN, on the AMD EPYC VM).
+DEFAULT_BACKEND = "tensorflow"
+# how to install each backend, named in the error when one is missing or unknown
+BACKEND_INSTALL = {
+    "tensorflow": "pip install tensorflow-cpu (tensorflow on GPUs)",
+    "jax": "pip install jax (jax[cuda12] on NVIDIA GPUs)",
+    "torch": "pip install torch",
+}
 DEVICES = ("1", "all")
 OPTIMIZERS = ("sgd", "adam")
 LOSSES = ("mean_squared_error", "categorical_crossentropy")
@@ -47,7 +56,8 @@ class Config:
     augment: bool = False  # random flips/rotations of the training windows
     model: str = "standard"
     seed: int = 0
-    mixed_precision: bool = False
+    # bf16 mixed precision; None: decided per machine when the backend is known (hsbench.cnn.flags.bf16_default)
+    mixed_precision: bool | None = False
     devices: str = "1"  # "1" | "all" (data parallel, JAX backend)
     checkpoint_every: int = 10
 
@@ -60,6 +70,8 @@ class Config:
         _choice("--monitor", self.monitor, MONITORS)
         if not self.model:
             raise InputError("--model must name a model")
+        if self.mixed_precision not in (True, False, None):
+            raise InputError(f"--mixed-precision must be on, off or left to the machine, got {self.mixed_precision!r}")
         for option, value in (("--epochs", self.epochs), ("--batch-size", self.batch_size),
                               ("--eval-every", self.eval_every), ("--checkpoint-every", self.checkpoint_every)):
             _at_least_one(option, value)
@@ -95,6 +107,8 @@ PROTOCOLS: dict[str, Config] = {
         protocol="modern", optimizer="adam", loss="categorical_crossentropy", lr=1e-3, momentum=0.0,
         decay=0.0, batch_size=128, epochs=100, eval_every=1, eval_set="validation",
         val_fraction=0.1, patience=15, augment=True,
+        # bf16 where it was measured faster at no lower accuracy (results/benchmarks/cnn_backends.md)
+        mixed_precision=None,
     ),
 }
 

@@ -20,6 +20,9 @@ class WindowDataset(keras.utils.PyDataset):
     (rotations by 90 degrees, with or without a flip), drawn from
     `default_rng([seed, epoch, batch])`: land cover has no preferred
     orientation, and the draw is as reproducible on resume as the shuffle.
+
+    `shard=(i, n)`: process i of n feeds the i-th of n equal slices of every batch (the
+    global batch is their concatenation, as one process would have fed it whole).
     """
 
     def __init__(
@@ -32,9 +35,11 @@ class WindowDataset(keras.utils.PyDataset):
         shuffle: bool = False,
         seed: int = 0,
         augment: bool = False,
+        shard: tuple[int, int] = (0, 1),
     ):
         super().__init__(workers=1, use_multiprocessing=False)
         self.wf, self.coords, self.targets = wf, coords, targets
+        self.shard = shard
         self.batch_size, self.shuffle, self.seed, self.augment = batch_size, shuffle, seed, augment
         self.epoch = 0
         self._order: tuple[int, np.ndarray] | None = None
@@ -53,9 +58,16 @@ class WindowDataset(keras.utils.PyDataset):
 
     def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         rows = self.order()[i * self.batch_size : (i + 1) * self.batch_size]
-        x = self.wf.windows(self.coords[rows])
+        # drawn for the whole global batch, so a slice gets the symmetries one process would give it
+        k = None
         if self.augment:
-            x = dihedral(x, np.random.default_rng([self.seed, self.epoch, i, 31337]).integers(8, size=len(x)))
+            k = np.random.default_rng([self.seed, self.epoch, i, 31337]).integers(8, size=len(rows))
+        index, count = self.shard
+        part = slice(index * len(rows) // count, (index + 1) * len(rows) // count)
+        rows = rows[part]
+        x = self.wf.windows(self.coords[rows])
+        if k is not None:
+            x = dihedral(x, k[part])
         return x, self.targets[rows]
 
 

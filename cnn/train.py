@@ -29,8 +29,10 @@ from hsbench.cnn.atomic import atomic_path
 from hsbench.cnn.checkpoint import CHECKPOINT_DIR, RunState, data_fingerprint, read_checkpoint
 from hsbench.cnn.config import Config, resolve, selection_rule
 from hsbench.cnn.dataset import EpochSetter, WindowDataset
-from hsbench.cnn.devices import device_name, set_up_devices
+from hsbench.cnn.devices import device_name, predict, set_up_devices, undistributed
+from hsbench.cnn.distributed import Launch, agree, detect_launch
 from hsbench.cnn.errors import InputError
+from hsbench.cnn.flags import backend_flags, bf16_default, describe
 from hsbench.cnn.models import MODELS, build_model
 from hsbench.cnn.optimizer import make_optimizer
 from hsbench.cnn.validation import ValidationRows, spatial_validation_split, validation_split
@@ -54,8 +56,10 @@ class Result:
     test_labels: np.ndarray
     inference_seconds: float
     backend: str
+    backend_flags: dict  # what was in force: oneDNN, thread pools, precision (hsbench.cnn.flags)
     device: str
     n_devices: int
+    processes: int
     resumed_from: int | None
     stopped_early: bool
     validation: dict | None  # ValidationRows.record() of the validation part, None without one
@@ -129,13 +133,19 @@ def train(
     resume: bool = False,
     verbose: int = 1,
     log: Callable[[str], None] = print,
+    launch: Launch | None = None,
 ) -> Result:
     """Train on a window file, keep the selected weights, predict the test pixels.
 
     Writes under `out`: `model.keras` (selected weights), `history.csv`,
     `checkpoint/`. All input checks happen before anything is written.
+    `launch` (default: detected from the environment) makes this one of several processes
+    of one data-parallel run (hsbench.cnn.distributed): then only process 0 writes and logs.
     """
     out = Path(out)
+    launch = launch or detect_launch()
+    if not launch.writer:
+        verbose, log = 0, _quiet
     if config.model not in MODELS:
         raise InputError(f"unknown model {config.model!r} (choose from {', '.join(MODELS)})")
     wf = WindowFile(window_file)
@@ -162,10 +172,14 @@ def train(
         # the run's identity comes from the checkpoint; only the epoch budget may grow
         config = replace(saved, epochs=config.epochs)
     config = resolve(config, wf.split.get("kind"))  # recorded resolved: a resume carves and chooses alike
-    n_devices = set_up_devices(config)
-    if config.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    n_devices = set_up_devices(config, launch)
+    agree(launch, state["epoch"] if state is not None else 0, "the checkpoint's epoch to resume from")
+    if config.mixed_precision is None:  # the protocol leaves it to the machine; recorded resolved, as resume needs
+        config = replace(config, mixed_precision=bf16_default())
+    # set either way: the policy is global to the process, and an earlier run in it may have changed it
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if config.mixed_precision else "float32")
     keras.utils.set_random_seed(config.seed)
+    flags = backend_flags()
 
     index = {c: i for i, c in enumerate(classes)}
     onehot = np.eye(len(classes), dtype=np.float32)
@@ -178,11 +192,13 @@ def train(
         eval_coords, eval_y = wf.train_coords[val_rows], y_train[val_rows]
     else:
         eval_coords, eval_y = wf.test_coords, onehot[[index[int(c)] for c in wf.test_labels]]
+    # several processes: each feeds its slice of every global batch (DataParallel joins them)
+    shard = (launch.index, launch.count)
     train_ds = WindowDataset(wf, wf.train_coords[fit_rows], y_train[fit_rows], config.batch_size,
-                             shuffle=True, seed=config.seed, augment=config.augment)
-    eval_ds = WindowDataset(wf, eval_coords, eval_y, config.batch_size)
+                             shuffle=True, seed=config.seed, augment=config.augment, shard=shard)
+    eval_ds = WindowDataset(wf, eval_coords, eval_y, config.batch_size, shard=shard)
 
-    run = RunState(config, out, log, data_fingerprint(wf))
+    run = RunState(config, out, log, data_fingerprint(wf), writer=launch.writer)
     if state is not None:
         model = keras.models.load_model(run.ckpt_dir / state["model_file"])
         run.restore(state, model)
@@ -195,9 +211,13 @@ def train(
             raise InputError(f"{wf.path}: model {config.model} does not fit windows {input_shape}: {exc}") from None
         model.compile(optimizer=make_optimizer(config), loss=config.loss, metrics=["accuracy"])
         initial_epoch = 0
-    out.mkdir(parents=True, exist_ok=True)  # first write: every input check has passed
+    flags["jit_compile"] = bool(model.jit_compile)  # Keras' "auto": XLA on JAX, not for TensorFlow on CPU only
+    if launch.writer:
+        out.mkdir(parents=True, exist_ok=True)  # first write: every input check has passed
     log(f"model {config.model}: {model.count_params():,} parameters, input {input_shape}, {len(classes)} classes; "
         f"protocol {config.protocol}; selection: {selection_rule(config)}")
+    log(f"backend {keras.backend.backend()}: {describe(flags)}; {n_devices} device(s)"
+        + (f" in {launch.count} processes ({launch.launcher})" if launch.multi else ""))
 
     eval_epochs = sorted({e for e in range(config.eval_every, config.epochs + 1, config.eval_every)} | {config.epochs})
     previous = _install_signal_handlers(run)
@@ -224,10 +244,12 @@ def train(
 
     if run.best_weights is not None:
         model.set_weights(run.best_weights)
-    with atomic_path(out / "model.keras", suffix=".keras") as tmp:
-        model.save(tmp)
+    if launch.writer:
+        with atomic_path(out / "model.keras", suffix=".keras") as tmp, undistributed():
+            model.save(tmp)
     t1 = time.perf_counter()
-    probs = model.predict(WindowDataset(wf, wf.test_coords, wf.test_labels, config.batch_size), verbose=0)
+    # the whole test set on every process (no shard): each predicts locally in a multi-process run
+    probs = predict(model, WindowDataset(wf, wf.test_coords, wf.test_labels, config.batch_size), launch)
     inference_seconds = time.perf_counter() - t1
     predictions = np.asarray(classes)[np.argmax(probs, axis=1)]
     return Result(
@@ -235,7 +257,8 @@ def train(
         best_epoch=run.best_epoch, selection=selection_rule(config), epochs_run=len(run.history),
         train_seconds=float(sum(r["seconds"] for r in run.history)), train_samples=len(fit_rows),
         predictions=predictions, test_labels=wf.test_labels, inference_seconds=inference_seconds,
-        backend=keras.backend.backend(), device=device_name(), n_devices=n_devices,
+        backend=keras.backend.backend(), backend_flags=flags, device=device_name(), n_devices=n_devices,
+        processes=launch.count,
         resumed_from=initial_epoch or None, stopped_early=run.stopped_early,
         validation=parts.record() if parts is not None else None,
         model_path=out / "model.keras", history_path=out / "history.csv",
@@ -256,6 +279,10 @@ def _validation_rows(wf: WindowFile, config: Config) -> ValidationRows:
                          f"(--val-fraction {config.val_fraction:g}) and keep fitted pixels; "
                          "try --val-split stratified or a larger training fraction")
     return parts
+
+
+def _quiet(message: str) -> None:
+    """The log of processes other than 0: one process speaks for the run."""
 
 
 def _install_signal_handlers(run: RunState) -> dict:

@@ -35,5 +35,8 @@ def test_backend_trains_and_records_itself(tmp_path, backend):
     )
     assert res["backend"] == backend and res["device"] == ask.stdout.strip().splitlines()[-1]
     assert res["epochs_run"] == 2 and len(res["history_rows"]) == 2
+    flags = res["backend_flags"]  # what was in force, as the backend itself reports it
+    assert flags["backend"] == backend and flags["mixed_precision"] == "float32" and flags["intra_op_threads"] >= 1
+    assert flags["onednn"] is (True if backend == "tensorflow" else None)
     assert len(res["test"]["predictions"]) == len(WindowFile(wfile).test_labels)
     assert (out / "model.keras").is_file()

@@ -257,6 +257,46 @@ def test_a_resumed_run_is_marked_and_gets_no_speedup(tmp_path):
     assert row[5] == row[6] == "n/a"  # no speedup or efficiency from a partial wall time
 
 
+def test_cnn_backend_flags_are_shown(full):
+    _, files, md = full
+    flags = files["cnn/cnn_modern.json"]["backend_flags"]
+    assert flags["onednn"] is True
+    row = _cells(_line(_sec(md, "### 4. Time"), "| oneDNN on, "))
+    assert row[1:] == ["tensorflow", "oneDNN on, threads 2 intra / 1 inter, float32",
+                       "TF_ENABLE_ONEDNN_OPTS=1 (hsbench default)"]
+
+
+def test_cnn_backends_table_from_the_benchmark_json(full, tmp_path):
+    from tests.fixtures.make_report_fixtures import make_cnn_backends
+
+    d, _, _ = full
+    bench = tmp_path / "cnn_backends.json"
+    bench.write_text(json.dumps(make_cnn_backends()))
+    rc = main(["report", str(d), "-o", str(tmp_path / "R.md"), "--cnn-backends", str(bench)])
+    md = (tmp_path / "R.md").read_text()
+    assert rc == 0 and md.count("## CNN backends on this machine") == 1
+    on, off = _cells(_line(md, "| TensorFlow, oneDNN on |")), _cells(_line(md, "| TensorFlow, oneDNN off |"))
+    assert on[1:6] == ["on", "float32", "2 / 2", "0.250", "0.500"] and on[-2:] == ["1.00x", "1.90"]
+    assert off[1] == "off" and off[4:6] == ["2.500", "6.000"] and off[-2:] == ["12.00x", "1.00"]
+    assert "failed: out of memory" in _line(md, "| JAX |")
+    assert "Not installed here, so not measured: torch." in md
+    assert _cells(_line(md, "| mixed_bfloat16 |"))[1:] == ["79.00", "69.00", "3.000"]
+    # without the option the section is absent
+    assert "CNN backends on this machine" not in full[2]
+
+
+@pytest.mark.parametrize("content", [None, "{not json", '{"kind": "cnn"}'])
+def test_a_bad_cnn_backends_file_is_one_line_and_no_report(full, tmp_path, capsys, content):
+    d, _, _ = full
+    bench = tmp_path / "b.json"
+    if content is not None:
+        bench.write_text(content)
+    rc = main(["report", str(d), "-o", str(tmp_path / "R.md"), "--cnn-backends", str(bench)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and f"--cnn-backends {bench}" in err[0]
+    assert not (tmp_path / "R.md").exists()
+
+
 def test_engineered_features_are_a_method_of_their_own(tmp_path):
     """SVM raw, SVM EAP and the 3D-CNN side by side; the EAP's cost includes its feature extraction."""
     files = write_fixtures(tmp_path, ranks=(1, 2), cnn=True, spatial=True)

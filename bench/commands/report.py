@@ -24,7 +24,9 @@ A method with no results file reads "not run".
 With --scaling, a last part: the SVM grid's cost growth over training-set sizes
 and its modelled scaling beyond this machine.
 Classification maps need the prepared dataset.json (it holds the pixel
-coordinates) somewhere under RESULTS_DIR.
+coordinates) somewhere under RESULTS_DIR. --cnn-backends FILE adds the table
+"CNN backends on this machine" from `python -m hsbench.benchmarks.cnn_backends`
+(hsbench run passes RESULTS/benchmarks/cnn_backends.json when it exists).
 """
 
 
@@ -43,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", metavar="REPORT.md", type=Path, default=None,
                    help="markdown file to write (default: RESULTS_DIR/REPORT.md); "
                         "figures go to a figures/ folder beside it")
+    p.add_argument("--cnn-backends", metavar="FILE", type=Path, default=None,
+                   help="cnn_backends.json of python -m hsbench.benchmarks.cnn_backends: adds the section "
+                        "'CNN backends on this machine'")
     p.set_defaults(func=run)
 
 
@@ -51,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from hsbench.atomic import write_text
     from hsbench.paths import check_output_dir, check_output_file
     from hsbench.report import collect_results, group_by_dataset, render_markdown
+    from hsbench.report.backends import load_backends
     from hsbench.report.figures import draw_figures
     from hsbench.report.scaling import load_scaling
 
@@ -58,12 +64,14 @@ def run(args: argparse.Namespace) -> int:
     loaded, warnings = collect_results(args.results_dir)  # validates everything before any write
     check_output_file(output, "-o")
     check_output_dir(output.parent / "figures", "-o (its figures/ folder)")
+    cnn_backends = load_backends(args.cnn_backends) if args.cnn_backends else None
     scaling = load_scaling(args.scaling) if args.scaling else None
     for w in warnings:
         print(f"hsbench report: warning: {w}", file=sys.stderr)
     groups = group_by_dataset(loaded)
     fig_dir = output.parent / "figures"
-    markdown = render_markdown(groups, figures_dir="figures", scaling=scaling)  # links relative to the report
+    markdown = render_markdown(groups, figures_dir="figures", scaling=scaling,  # links relative to the report
+                               cnn_backends=cnn_backends)
     n_png = sum(len(draw_figures(g, fig_dir)) for g in groups)
     if scaling is not None:
         from hsbench.report.scaling_figures import draw_scaling_figures

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from hsbench.cnn.config import BACKENDS as CNN_BACKENDS
-from hsbench.cnn.config import PROTOCOLS
+from hsbench.cnn.config import DEFAULT_BACKEND, PROTOCOLS
 from hsbench.run import RUN_FEATURES
 from hsbench.split import KINDS as SPLIT_KINDS
 from hsbench.svm.grid import PRESETS as GRID_PRESETS
@@ -62,12 +62,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="CNN training protocol (default: modern, minutes on CPU)")
     p.add_argument("--cnn-epochs", type=int, metavar="N",
                    help="CNN epoch budget (default: the protocol's own; the seed ran 600-2000)")
-    p.add_argument("--cnn-backend", choices=CNN_BACKENDS, default="tensorflow",
-                   help="Keras backend of the CNN (default: tensorflow)")
+    p.add_argument("--cnn-backend", metavar="{" + ",".join(CNN_BACKENDS) + "}", default=DEFAULT_BACKEND,
+                   help="Keras backend of the CNN (default: %(default)s, the fastest on CPU); checked before "
+                        "any stage runs")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from hsbench.cnn_job import check_backend
     from hsbench.errors import InputError
     from hsbench.run import RunConfig, StageFailed, parse_seeds
     from hsbench.run import run as run_all
@@ -81,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     unknown = sorted(set(grids) - set(GRID_PRESETS))
     if unknown or not grids:
         raise InputError(f"--grids takes {' and/or '.join(GRID_PRESETS)}, comma-separated, got {args.grids!r}")
+    check_backend(args.cnn_backend, "--cnn-backend")
     from hsbench.features import parse_feature_list
 
     # the grammar now, before any stage (N against the band count is prepare's check: the scene is not loaded)

@@ -1,19 +1,27 @@
 #!/bin/bash
-# hsbench CNN on one GPU node (Slurm). Submit from the repository root:
+# hsbench CNN on GPU nodes (Slurm), JAX backend. Submit from the repository root:
 #   sbatch --export=ALL,DATA=runs/ip bench/jobs/slurm_cnn.sh
-# DATA: prepared directory (holding windows.h5 and dataset.json); OUT: results directory.
+#   sbatch --nodes=4 --export=ALL,DATA=runs/ip bench/jobs/slurm_cnn.sh   # one data-parallel run over 4 nodes
+# One task per node: srun starts one `hsbench cnn` per node; with more than one they join
+# jax.distributed and train one model over every GPU of every node (process 0 writes).
+# Environment: DATA prepared directory (hsbench prepare); OUT results directory, on a filesystem
+# every node sees (the checkpoint is read by all processes on resume); PROTOCOL modern|seed;
+# EPOCHS the epoch budget (default: the protocol's); VENV the virtual environment.
 #SBATCH --job-name=hsbench-cnn
 #SBATCH --nodes=1
-#SBATCH --ntasks=1
+#SBATCH --ntasks-per-node=1
 #SBATCH --cpus-per-task=8
 #SBATCH --gres=gpu:1
 #SBATCH --time=04:00:00
 #SBATCH --output=hsbench-cnn-%j.out
 set -euo pipefail
+cd "$SLURM_SUBMIT_DIR"
 
 DATA=${DATA:-runs/ip}
 OUT=${OUT:-$SLURM_SUBMIT_DIR/results/cnn_${SLURM_JOB_ID}}
 PROTOCOL=${PROTOCOL:-modern}
+EPOCHS=${EPOCHS:-}
+NODES=${SLURM_JOB_NUM_NODES:-1}
 
 # Environment: a venv with hsbench and jax[cuda12] (TensorFlow is not needed on GPU nodes).
 # module load Python CUDA   # site-specific
@@ -21,17 +29,18 @@ source "${VENV:-$SLURM_SUBMIT_DIR/.venv}/bin/activate"
 export KERAS_BACKEND=jax
 nvidia-smi || true
 
-# Stage the window file (and its dataset.json) to node-local scratch: read once per epoch.
-SCRATCH=${TMPDIR:-/tmp}/hsbench_${SLURM_JOB_ID}
-mkdir -p "$SCRATCH/data"
-cp "$DATA/windows.h5" "$SCRATCH/data/"
-[ -f "$DATA/dataset.json" ] && cp "$DATA/dataset.json" "$SCRATCH/data/"
+# Stage the prepared dataset to node-local scratch on every node (windows.h5 is read every epoch).
+# hsbench cnn accepts only a finished dataset directory: manifest.json comes along, copied last.
+export DATA SCRATCH=${TMPDIR:-/tmp}/hsbench_${SLURM_JOB_ID}
+srun --nodes="$NODES" --ntasks="$NODES" --ntasks-per-node=1 bash -c \
+    'mkdir -p "$SCRATCH/data" && cp "$DATA/windows.h5" "$DATA/dataset.json" "$SCRATCH/data/" &&
+     cp "$DATA/manifest.json" "$SCRATCH/data/"'
 
 # Resumes from OUT/checkpoint when a previous job was cut off (time limit sends SIGTERM first).
-RESUME=()
-[ -f "$OUT/checkpoint/state.json" ] && RESUME=(--resume)
-srun hsbench cnn --data "$SCRATCH/data" --out "$OUT" --protocol "$PROTOCOL" \
-    --backend jax --devices all --checkpoint-every 10 --progress epoch "${RESUME[@]}"
+ARGS=(--protocol "$PROTOCOL" --backend jax --devices all --checkpoint-every 10 --progress epoch)
+[ -f "$OUT/checkpoint/state.json" ] && ARGS+=(--resume)
+[ -n "$EPOCHS" ] && ARGS+=(--epochs "$EPOCHS")
+srun hsbench cnn --data "$SCRATCH/data" --out "$OUT" "${ARGS[@]}"
 
-rm -rf "$SCRATCH"
+srun --nodes="$NODES" --ntasks="$NODES" --ntasks-per-node=1 rm -rf "$SCRATCH"
 echo "Results in $OUT (cnn.json, model.keras, history.csv)"

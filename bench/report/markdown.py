@@ -12,6 +12,7 @@ from typing import Any
 
 from hsbench.report.across import across_seeds
 from hsbench.report.anchors import anchors_section
+from hsbench.report.backends import backends_section
 from hsbench.report.fmt import NA, NOT_RECORDED, NOT_RUN
 from hsbench.report.group import DatasetGroup
 from hsbench.report.scaling import cost_growth_section, modelled_section
@@ -21,8 +22,12 @@ from hsbench.report.verdict import selection_section, verdict_section
 
 
 def render_markdown(groups: Sequence[DatasetGroup], figures_dir: str = "figures",
-                    scaling: dict[str, Any] | None = None) -> str:
-    """The whole report. Pure: same groups (and scaling benchmark) in, same text out."""
+                    scaling: dict[str, Any] | None = None, cnn_backends: dict[str, Any] | None = None) -> str:
+    """The whole report. Pure: same groups (and benchmark JSONs) in, same text out.
+
+    `scaling`: the SVM scaling benchmark; `cnn_backends`: a cnn_backends benchmark JSON, which adds the
+    section "CNN backends on this machine".
+    """
     n_files = sum(len(g.runs) + len(g.dataset_files) for g in groups)
     studies = group_by_study(groups)
     out = [
@@ -53,4 +58,6 @@ def render_markdown(groups: Sequence[DatasetGroup], figures_dir: str = "figures"
                 "From the scaling benchmark (kind \"svm_scaling\"), over several training-set sizes of the scene "
                 "rather than one dataset above."]
         out += ["", *cost_growth_section(scaling, figures_dir), "", *modelled_section(scaling, figures_dir)]
+    if cnn_backends is not None:
+        out += ["", *backends_section(cnn_backends)]
     return "\n".join(out) + "\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from hsbench.cnn.flags import describe as describe_flags
 from hsbench.report.derive import cell_minutes, find_cell, speedup
 from hsbench.report.derive import resumed as _resumed
 from hsbench.report.fmt import (
@@ -314,7 +315,19 @@ def time_section(g: DatasetGroup) -> list[str]:
         rows.append([NOT_RUN] * 8)
     out += table(["run", "epochs run / budget", "batch", "train (s)", "s / epoch", "train samples/s",
                   "inference (s)", "inference samples/s"], rows, "lrrrrrrr")
+    out += _backend_flags(g.of("cnn"))
     return out
+
+
+def _backend_flags(runs: list[Run]) -> list[str]:
+    """The flags each CNN run recorded (results from before they were recorded: no table)."""
+    rows = [[r.label, str(r.d.get("backend", NOT_RECORDED)), describe_flags(r.d["backend_flags"]),
+             str(r.d["backend_flags"].get("onednn_setting", NOT_RECORDED)) if r.d.get("backend") == "tensorflow"
+             else NA] for r in runs if r.d.get("backend_flags")]
+    if not rows:
+        return []
+    return ["", "3D-CNN backend flags in force (oneDNN, thread pools intra / inter, precision, XLA):", "",
+            *table(["run", "backend", "flags", "TF_ENABLE_ONEDNN_OPTS"], rows, "llll")]
 
 
 def figures_section(g: DatasetGroup, figures_dir: str) -> list[str]:
