@@ -155,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
                 run_gridsearchcv(data, grid, jobs, out, args.gridsearchcv_limit, est,
                                  args.runs_dir / f"{rung.rstrip('%')}-{grid}-1.json")
 
-    summary = summarize(args.runs_dir, grids, args.ranks_per_node)
+    # the summary covers every run file present, not only this invocation's grids: the ladder is often run piecewise
+    summary = summarize(args.runs_dir, list(PRESETS), args.ranks_per_node)
     write_json(args.out, summary)
     _print(summary)
     _log(f"wrote {args.out}")
