@@ -84,7 +84,10 @@ def run_gridsearchcv(data: Path, grid_name: str, n_jobs: int, out: Path, limit: 
                      est: float | None, ours: Path) -> dict[str, Any]:
     """GridSearchCV on our folds (or a skip record with its estimate); cells compared with our serial run."""
     if out.is_file():
-        return json.loads(out.read_text())
+        prior = json.loads(out.read_text())
+        # a run measured stays; a skip is retried when a larger --gridsearchcv-limit now allows it
+        if not prior.get("skipped") or prior.get("estimated_seconds", 0.0) > limit:
+            return prior
     if est is not None and est > limit:
         record = {"skipped": True, "estimated_seconds": est,
                   "reason": f"estimated {est / 3600:.1f} h from the smaller rungs, over the {limit / 3600:.1f} h limit"}
