@@ -88,7 +88,8 @@ def run_cnn_job(job: CnnJob) -> int:
 def _run(job: CnnJob, launch: Launch) -> int:
     select_backend(job.backend)
     from hsbench.cnn.checkpoint import read_checkpoint
-    from hsbench.cnn.train import TrainingInterrupted, train
+    from hsbench.cnn.loop import TrainingInterrupted
+    from hsbench.cnn.train import train
 
     if job.protocol not in PROTOCOLS:
         raise InputError(f"--protocol must be one of {', '.join(PROTOCOLS)}, got {job.protocol!r}")
@@ -113,6 +114,15 @@ def _run(job: CnnJob, launch: Launch) -> int:
         return 0
 
     test = results.test_block(result.test_labels, result.predictions, result.classes, result.inference_seconds)
+    refit = None
+    if result.refit is not None and result.selected_predictions is not None:
+        r = result.refit
+        refit = results.refit_block(
+            epochs=r.epochs, train_samples=r.train_samples, train_seconds=r.train_seconds,
+            wall_seconds=r.wall_seconds, resumed_from=r.resumed_from,
+            history=results.relative(r.history_path, job.out), history_rows=r.history,
+            selected_test=results.test_block(result.test_labels, result.selected_predictions, result.classes, 0.0),
+        )
     data = {"windows": results.file_entry(window_file)}
     if dataset_json is not None:
         data["dataset"] = results.file_entry(dataset_json)
@@ -126,12 +136,14 @@ def _run(job: CnnJob, launch: Launch) -> int:
         inference_seconds=result.inference_seconds, history_rows=result.history,
         model_file=results.relative(result.model_path, job.out),
         history=results.relative(result.history_path, job.out), wall_seconds=result.wall_seconds,
-        data=data, dataset=results.dataset_summary(meta), test=test,
+        data=data, dataset=results.dataset_summary(meta), test=test, refit=refit, wall_scope=result.wall_scope,
     )
     write_json(job.out / RESULTS_FILE, record)
+    refitted = (f", refit on {refit['train_samples']} pixels for {refit['epochs']} epochs (selected weights: "
+                f"test OA {refit['selected_test']['oa']:.4f})" if refit else "")
     print(
         f"hsbench cnn: {config.protocol} protocol, {result.epochs_run} epochs "
-        f"({record['seconds_per_epoch'] or 0:.2f} s/epoch), best epoch {result.best_epoch}: "
+        f"({record['seconds_per_epoch'] or 0:.2f} s/epoch), best epoch {result.best_epoch}{refitted}: "
         f"test OA {test['oa']:.4f} AA {test['aa']:.4f} kappa {test['kappa']:.4f} -> {job.out / RESULTS_FILE}"
     )
     if result.config.eval_set == "test":

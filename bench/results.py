@@ -37,7 +37,9 @@ CNN_KEYS = ("model", "params", "protocol", "backend", "backend_flags", "devices"
             "hyper", "epochs", "epochs_run", "stopped_early", "resumed_from", "batch_size", "best_epoch", "selection",
             "selection_on_test", "validation", "train_samples", "train_seconds", "seconds_per_epoch",
             "train_samples_per_second", "inference_seconds", "inference_samples_per_second", "model_file",
-            "history", "history_rows")
+            "history", "history_rows", "refit", "wall_scope")
+REFIT_KEYS = ("epochs", "train_samples", "train_seconds", "seconds_per_epoch", "wall_seconds", "resumed_from",
+              "history", "history_rows", "selected_test")
 HISTORY_KEYS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
 
 # Keys the report cannot do without, per kind; anything else it reads with a "not recorded" fallback.
@@ -215,8 +217,14 @@ def cnn_result(
     data: dict[str, dict[str, str]],
     dataset: dict[str, Any] | None,
     test: dict[str, Any],
+    refit: dict[str, Any] | None = None,
+    wall_scope: str = "run",
 ) -> dict[str, Any]:
-    """A kind "cnn" file: the header, every training setting (`hyper`), timings and the history."""
+    """A kind "cnn" file: the header, every training setting (`hyper`), timings and the history.
+
+    `refit`: the refit block (`refit_block`) when the tested model was refitted on all training
+    pixels; `wall_scope`: "run" when wall_seconds covers every session, "last session" otherwise.
+    """
     n_test = len(test["predictions"])
     result = header("cnn", device=device, wall_seconds=wall_seconds, data=data, dataset=dataset, test=test)
     result.update({
@@ -247,8 +255,23 @@ def cnn_result(
         "model_file": model_file,
         "history": history,
         "history_rows": history_rows,
+        "refit": refit,
+        "wall_scope": wall_scope,
     })
     return result
+
+
+def refit_block(*, epochs: int, train_samples: int, train_seconds: float, wall_seconds: float | None,
+                resumed_from: int | None, history: str, history_rows: list[dict[str, Any]],
+                selected_test: dict[str, Any]) -> dict[str, Any]:
+    """A cnn file's `refit`: the fresh model trained on every training pixel for the kept epoch count.
+    `selected_test` scores the selected weights (before the refit) on the same test pixels."""
+    return {
+        "epochs": epochs, "train_samples": train_samples, "train_seconds": train_seconds,
+        "seconds_per_epoch": train_seconds / epochs if epochs else None, "wall_seconds": wall_seconds,
+        "resumed_from": resumed_from, "history": history, "history_rows": history_rows,
+        "selected_test": {k: selected_test[k] for k in ("oa", "aa", "kappa")},
+    }
 
 
 def relative(path: str | os.PathLike, start: str | os.PathLike) -> str:

@@ -135,14 +135,27 @@ def stages(cfg: RunConfig) -> list[Stage]:
                 result.append(Stage(f"svm {what} grid, {cfg.ranks} MPI ranks", [*grid_args, "--out", str(par)],
                                     par, ranks=cfg.ranks))
     cnn_dir = out / f"cnn_{cfg.cnn_protocol}_{cfg.cnn_backend}"
+    # the split seed seeds the CNN too (initialisation, shuffle, validation block), so the spread over
+    # seeds includes the network's own randomness
     cnn = ["cnn", "--data", str(data), "--protocol", cfg.cnn_protocol, "--backend", cfg.cnn_backend,
-           "--out", str(cnn_dir), "--progress", "epoch"]
+           "--seed", str(cfg.seed), "--out", str(cnn_dir), "--progress", "epoch"]
+    if cfg.cnn_protocol == "modern":
+        cnn.append("--refit")  # the default, named so that a result made before the refit is made again
     if cfg.cnn_epochs:
         cnn += ["--epochs", str(cfg.cnn_epochs)]
     # an earlier run of this stage was interrupted after a checkpoint (or finished: --epochs may extend it)
-    resume = (cnn_dir / "checkpoint" / "state.json").is_file()
+    resume = _checkpoint_seed(cnn_dir) == cfg.seed  # another seed's checkpoint is another run: train afresh
     result.append(Stage(f"cnn {cfg.cnn_protocol} ({cfg.cnn_backend})", cnn, cnn_dir / "cnn.json", resume=resume))
     return result
+
+
+def _checkpoint_seed(cnn_dir: Path) -> int | None:
+    """The seed of the CNN checkpoint in `cnn_dir` (0 in checkpoints that did not record it), or None."""
+    state = cnn_dir / "checkpoint" / "state.json"
+    try:
+        return int(json.loads(state.read_text())["config"].get("seed", 0))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _feature_args(features: tuple[str, ...]) -> list[str]:

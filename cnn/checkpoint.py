@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -47,6 +48,21 @@ class RunState:
         self.wait = 0
         self.stopped_early = False
         self.stop_signal: int | None = None
+        # wall seconds of earlier sessions up to their last checkpoint (None: a checkpoint from before
+        # this was recorded), and when this session's clock started: wall time survives a resume
+        self.elapsed: float | None = 0.0
+        self._clock = time.perf_counter()
+
+    def start_clock(self) -> None:
+        """This session's training starts now (loading and set-up before it are not training time)."""
+        self._clock = time.perf_counter()
+
+    def wall_seconds(self) -> float | None:
+        """Wall seconds of the run so far, every session together; None when an earlier one is unknown."""
+        return None if self.elapsed is None else self.elapsed + time.perf_counter() - self._clock
+
+    def session_seconds(self) -> float:
+        return time.perf_counter() - self._clock
 
     def score(self, loss: float, acc: float) -> tuple[float, float]:
         return (-acc, loss) if self.config.monitor == "accuracy" else (loss, -acc)
@@ -103,6 +119,7 @@ class RunState:
             "best_file": best_file if self.best_weights is not None else None,
             "best_score": list(self.best_score) if self.best_epoch else None, "best_epoch": self.best_epoch,
             "wait": self.wait, "stopped_early": self.stopped_early, "history": self.history,
+            "wall_seconds": self.wall_seconds(),
             "config": asdict(self.config), "data_fingerprint": self.data_fingerprint,
             "input_shape": list(model.input_shape[1:]), "backend": keras.backend.backend(),
             "numpy_random_state": [kind, keys.tolist(), pos, has_gauss, cached],
@@ -118,6 +135,7 @@ class RunState:
         self.history = state["history"]
         self.best_epoch, self.wait = state["best_epoch"], state["wait"]
         self.stopped_early = bool(state.get("stopped_early", False))
+        self.elapsed = state.get("wall_seconds")  # absent in checkpoints from before it was recorded
         if state.get("best_score") is not None:
             self.best_score = (float(state["best_score"][0]), float(state["best_score"][1]))
         elif state.get("best_loss") is not None:  # a checkpoint from before the monitor was chosen (loss)

@@ -1,12 +1,12 @@
-"""Training of the 3D-CNN: the loop, its per-epoch bookkeeping, signals, and the final prediction.
+"""Training of the 3D-CNN: set-up, the selection run, the refit, and the final prediction.
 
 Protocols (hsbench.cnn.config): `seed` is SGD lr 1, momentum 0, decay 5e-6 per step as
 Keras 2 applied it (lr / (1 + decay * iterations)), MSE on one-hot labels, batch 50;
 every N epochs the model is evaluated on the TEST pixels and the weights with the
 lowest test loss are kept, as the seed's `TestAndSaveEveryN` did. That selects on the
 test set (optimistic), and the results say so. `modern` is Adam, cross-entropy, a
-stratified validation part carved from the training pixels only; early stopping and
-best weights on validation loss.
+stratified (spatial on a disjoint split) validation part carved from the training pixels only;
+early stopping and the kept epoch chosen on it, then a refit on every training pixel (hsbench.cnn.refit).
 
 Resume is exact: the checkpoint (hsbench.cnn.checkpoint) holds the full model, the
 epoch, the best-weight keeper's state and numpy's RNG state; the per-epoch shuffle
@@ -16,7 +16,6 @@ order is a pure function of (seed, epoch).
 from __future__ import annotations
 
 import os
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -28,13 +27,15 @@ import numpy as np
 from hsbench.cnn.atomic import atomic_path
 from hsbench.cnn.checkpoint import CHECKPOINT_DIR, RunState, data_fingerprint, read_checkpoint
 from hsbench.cnn.config import Config, resolve, selection_rule
-from hsbench.cnn.dataset import EpochSetter, WindowDataset
+from hsbench.cnn.dataset import WindowDataset
 from hsbench.cnn.devices import device_name, predict, set_up_devices, undistributed
 from hsbench.cnn.distributed import Launch, agree, detect_launch
 from hsbench.cnn.errors import InputError
 from hsbench.cnn.flags import backend_flags, bf16_default, describe
+from hsbench.cnn.loop import fit_epochs
 from hsbench.cnn.models import MODELS, build_model
 from hsbench.cnn.optimizer import make_optimizer
+from hsbench.cnn.refit import Refit, refit
 from hsbench.cnn.validation import ValidationRows, spatial_validation_split, validation_split
 from hsbench.cnn.windows import WindowFile
 
@@ -65,55 +66,12 @@ class Result:
     validation: dict | None  # ValidationRows.record() of the validation part, None without one
     model_path: Path
     history_path: Path
-    wall_seconds: float  # wall time of this session's fit (training and evaluation)
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """SIGTERM/SIGINT arrived; a checkpoint was written at the end of the epoch then running."""
-
-    def __init__(self, message: str, signum: int):
-        super().__init__(message)
-        self.signum = signum
-
-
-class _Monitor(keras.callbacks.Callback):
-    """Per-epoch bookkeeping in one place, in order: time, evaluation/best weights, row, checkpoint.
-
-    Evaluation itself is fit's `validation_data`/`validation_freq`, so its
-    loss arrives as `val_loss` in the epoch logs.
-    """
-
-    def __init__(self, run: RunState):
-        super().__init__()
-        self.run = run
-        self._t0 = self._t_train = 0.0
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._t0 = time.perf_counter()
-        self._t_train = 0.0
-
-    def on_test_begin(self, logs: dict | None = None) -> None:  # fit's validation starts: training time ends
-        self._t_train = time.perf_counter() - self._t0
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        logs = logs or {}
-        run = self.run
-        seconds = self._t_train or (time.perf_counter() - self._t0)
-        row = {
-            "epoch": epoch + 1, "loss": float(logs["loss"]), "accuracy": float(logs["accuracy"]),
-            "val_loss": None, "val_accuracy": None, "seconds": round(seconds, 4),
-        }
-        if "val_loss" in logs:
-            val_loss, val_acc = float(logs["val_loss"]), float(logs["val_accuracy"])
-            row["val_loss"], row["val_accuracy"] = val_loss, val_acc
-            run.observe(self.model, epoch + 1, val_loss, val_acc)
-        run.history.append(row)
-        run.write_history()
-        # an early stop is checkpointed too, so a resume after it does not train on
-        if run.stop_signal is not None or run.stopped_early or (epoch + 1) % run.config.checkpoint_every == 0:
-            run.checkpoint(self.model, epoch + 1)
-        if run.stop_signal is not None:
-            self.model.stop_training = True
+    # wall time of the fit (training and evaluation, refit included): of every session when the
+    # checkpoints carried it (wall_scope "run"), else of this session only ("last session")
+    wall_seconds: float
+    wall_scope: str = "run"
+    refit: Refit | None = None  # the refit on all training pixels (Config.refit), None without one
+    selected_predictions: np.ndarray | None = None  # test predictions of the selected weights, when refitted
 
 
 def class_ids(wf: WindowFile) -> list[int]:
@@ -169,8 +127,9 @@ def train(
             )
         # checkpoints from before these were recorded: stratified validation rows, loss chose
         saved = Config(**{"val_split": "stratified", "monitor": "loss", **state["config"]})
-        # the run's identity comes from the checkpoint; only the epoch budget may grow
-        config = replace(saved, epochs=config.epochs)
+        # the run's identity comes from the checkpoint; only the epoch budget may grow, and the refit
+        # (after selection, so it does not change what was selected) may be asked for or not
+        config = replace(saved, epochs=config.epochs, refit=config.refit)
     config = resolve(config, wf.split.get("kind"))  # recorded resolved: a resume carves and chooses alike
     n_devices = set_up_devices(config, launch)
     agree(launch, state["epoch"] if state is not None else 0, "the checkpoint's epoch to resume from")
@@ -220,38 +179,36 @@ def train(
         + (f" in {launch.count} processes ({launch.launcher})" if launch.multi else ""))
 
     eval_epochs = sorted({e for e in range(config.eval_every, config.epochs + 1, config.eval_every)} | {config.epochs})
-    previous = _install_signal_handlers(run)
-    t0 = time.perf_counter()
-    try:
-        if run.stopped_early:
-            log("the checkpointed run had stopped early: nothing left to train")
-        else:
-            model.fit(
-                # shuffle=False: Keras would permute batch order from numpy's global RNG; the dataset
-                # shuffles rows itself from (seed, epoch), which a resume reproduces exactly
-                train_ds, epochs=config.epochs, initial_epoch=initial_epoch, verbose=verbose, shuffle=False,
-                validation_data=eval_ds, validation_freq=eval_epochs,
-                callbacks=[EpochSetter(train_ds), _Monitor(run)],
-            )
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    wall = time.perf_counter() - t0
-    if run.stop_signal is not None:
-        raise TrainingInterrupted(
-            f"stopped by signal {run.stop_signal} after epoch {len(run.history)}; "
-            f"checkpoint in {run.ckpt_dir}, continue with --resume", run.stop_signal)
-
+    run.start_clock()
+    if run.stopped_early:
+        log("the checkpointed run had stopped early: nothing left to train")
+    else:
+        fit_epochs(model, train_ds, run, epochs=config.epochs, initial_epoch=initial_epoch, verbose=verbose,
+                   eval_ds=eval_ds, eval_epochs=eval_epochs)
+    walls = [run.wall_seconds()]
+    session = run.session_seconds()
     if run.best_weights is not None:
         model.set_weights(run.best_weights)
+    test_ds = WindowDataset(wf, wf.test_coords, wf.test_labels, config.batch_size)
+    refitted: Refit | None = None
+    selected_predictions = None
+    if config.refit and run.best_epoch:
+        # the selected weights' test predictions are kept beside the refit's, to show what the refit changed
+        selected_predictions = np.asarray(classes)[np.argmax(predict(model, test_ds, launch), axis=1)]
+        refitted = refit(wf, config, run.best_epoch, y_train, out, n_classes=len(classes), shard=shard,
+                         writer=launch.writer, resume=resume, verbose=verbose, log=log)
+        model = refitted.model
+        walls.append(refitted.wall_seconds)
+        session += refitted.session_seconds
     if launch.writer:
         with atomic_path(out / "model.keras", suffix=".keras") as tmp, undistributed():
             model.save(tmp)
     t1 = time.perf_counter()
     # the whole test set on every process (no shard): each predicts locally in a multi-process run
-    probs = predict(model, WindowDataset(wf, wf.test_coords, wf.test_labels, config.batch_size), launch)
+    probs = predict(model, test_ds, launch)
     inference_seconds = time.perf_counter() - t1
     predictions = np.asarray(classes)[np.argmax(probs, axis=1)]
+    known = all(w is not None for w in walls)
     return Result(
         config=config, params=model.count_params(), classes=classes, history=run.history,
         best_epoch=run.best_epoch, selection=selection_rule(config), epochs_run=len(run.history),
@@ -262,7 +219,9 @@ def train(
         resumed_from=initial_epoch or None, stopped_early=run.stopped_early,
         validation=parts.record() if parts is not None else None,
         model_path=out / "model.keras", history_path=out / "history.csv",
-        wall_seconds=wall,
+        wall_seconds=float(sum(w for w in walls if w is not None)) if known else session,
+        wall_scope="run" if known else "last session",
+        refit=refitted, selected_predictions=selected_predictions,
     )
 
 
@@ -283,23 +242,3 @@ def _validation_rows(wf: WindowFile, config: Config) -> ValidationRows:
 
 def _quiet(message: str) -> None:
     """The log of processes other than 0: one process speaks for the run."""
-
-
-def _install_signal_handlers(run: RunState) -> dict:
-    """First SIGTERM/SIGINT: finish the epoch, checkpoint, stop. A second one: stop at once."""
-
-    def handler(signum: int, frame: object) -> None:
-        if run.stop_signal is not None:
-            raise KeyboardInterrupt
-        run.stop_signal = signum
-        run.log(f"signal {signum}: checkpointing at the end of this epoch (again to stop now)")
-
-    previous = {}
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        try:
-            previous[signum] = signal.signal(signum, handler)
-        except ValueError:  # not the main thread: leave signals alone
-            pass
-    return previous
-
-

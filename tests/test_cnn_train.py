@@ -7,10 +7,12 @@ import keras
 import numpy as np
 import pytest
 
+from hsbench.cnn import refit as refit_mod
 from hsbench.cnn import train as train_mod
 from hsbench.cnn.config import PROTOCOLS
+from hsbench.cnn.loop import TrainingInterrupted
 from hsbench.cnn.optimizer import learning_rate
-from hsbench.cnn.train import TrainingInterrupted, train
+from hsbench.cnn.train import train
 from hsbench.cnn.validation import validation_split
 from tests.cnn_fixtures import make_window_file
 
@@ -148,3 +150,74 @@ def test_a_disjoint_split_validates_on_a_spatial_block_chosen_by_accuracy_and_re
     resumed = train(wfile, tmp_path / "cut", cfg, resume=True, verbose=0, log=lambda m: None)
     assert resumed.best_epoch == full.best_epoch and resumed.validation == val
     np.testing.assert_array_equal(full.predictions, resumed.predictions)
+
+
+def test_the_refit_trains_a_fresh_model_on_every_training_pixel_for_the_kept_epochs(tmp_path, wfile, monkeypatch):
+    from dataclasses import replace
+
+    from hsbench.cnn.windows import WindowFile
+
+    seen = []
+
+    class Spy(train_mod.WindowDataset):
+        def __init__(self, wf, coords, targets, batch_size, **kw):
+            seen.append((kw.get("shuffle", False), len(coords)))
+            super().__init__(wf, coords, targets, batch_size, **kw)
+
+    monkeypatch.setattr(train_mod, "WindowDataset", Spy)
+    monkeypatch.setattr(refit_mod, "WindowDataset", Spy)
+    cfg = replace(PROTOCOLS["modern"], epochs=4, batch_size=16, val_fraction=0.25)
+    assert cfg.refit  # the modern protocol's default
+    res = train(wfile, tmp_path / "r", cfg, verbose=0, log=lambda m: None)
+    n_train = len(WindowFile(wfile).train_labels)
+    r = res.refit
+    assert r is not None and r.epochs == res.best_epoch and len(r.history) == res.best_epoch
+    assert r.train_samples == n_train > res.train_samples
+    assert (True, n_train) in seen  # a shuffled dataset of every training pixel fed the refit
+    assert all(row["val_loss"] is None for row in r.history)  # nothing is chosen during the refit
+    saved = keras.models.load_model(tmp_path / "r" / "model.keras")  # the tested model is the refit's
+    wf = WindowFile(wfile)
+    probs = saved.predict(train_mod.WindowDataset(wf, wf.test_coords, wf.test_labels, 16), verbose=0)
+    np.testing.assert_array_equal(np.asarray(res.classes)[probs.argmax(1)], res.predictions)
+    assert res.selected_predictions is not None and len(res.selected_predictions) == len(res.predictions)
+    assert (tmp_path / "r" / "refit" / "history.csv").is_file() and "refit" in res.selection
+
+    plain = train(wfile, tmp_path / "p", replace(cfg, refit=False), verbose=0, log=lambda m: None)
+    assert plain.refit is None and plain.selected_predictions is None and plain.best_epoch == res.best_epoch
+
+
+def test_a_refit_killed_mid_way_resumes_to_the_same_model_and_keeps_the_wall_time(tmp_path, wfile):
+    import json
+    from dataclasses import replace
+
+    cfg = replace(PROTOCOLS["modern"], epochs=3, batch_size=16, val_fraction=0.25, patience=None,
+                  checkpoint_every=1, monitor="accuracy")
+    full = train(wfile, tmp_path / "full", cfg, verbose=0, log=lambda m: None)
+    assert full.refit is not None
+    if full.refit.epochs < 2:
+        pytest.skip("kept epoch 1: no refit epoch to cut after")
+    refit_ckpt = str(tmp_path / "cut" / "refit" / "checkpoint")
+
+    def kill_in_refit(msg):
+        if msg.startswith("checkpoint: epoch 1 ") and msg.endswith(refit_ckpt):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(TrainingInterrupted):
+        train(wfile, tmp_path / "cut", cfg, verbose=0, log=kill_in_refit)
+    assert not (tmp_path / "cut" / "model.keras").exists()
+    state = json.loads((tmp_path / "cut" / "refit" / "checkpoint" / "state.json").read_text())
+    assert state["epoch"] == 1 and state["wall_seconds"] > 0
+    resumed = train(wfile, tmp_path / "cut", cfg, resume=True, verbose=0, log=lambda m: None)
+    assert resumed.refit is not None and resumed.refit.resumed_from == 1
+    np.testing.assert_array_equal(full.predictions, resumed.predictions)
+    # the selection run and the refit's first epoch ran in the killed session: their wall time counts
+    assert resumed.wall_scope == "run" and resumed.wall_seconds > state["wall_seconds"]
+
+
+def test_the_seed_protocol_has_nothing_to_refit_with():
+    from dataclasses import replace
+
+    from hsbench.cnn.errors import InputError
+
+    with pytest.raises(InputError, match="--refit needs a validation part"):
+        replace(PROTOCOLS["seed"], refit=True)

@@ -50,6 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "lower loss) (default: accuracy on spatial validation, loss otherwise)")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                    help="random flips and 90-degree rotations of training windows (modern: on, seed: off)")
+    p.add_argument("--refit", action=argparse.BooleanOptionalAction, default=None,
+                   help="modern: after validation has chosen the epoch count, train a fresh model on every "
+                        "training pixel for that many epochs and test it, as the SVM refits its best cell on all "
+                        "rows (modern: on; the seed protocol has no validation part to choose with)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed for initialisation, shuffling and the validation split (default: %(default)s)")
     p.add_argument("--devices", choices=DEVICES, default="1",
@@ -75,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "decay": args.decay,
             "eval_every": args.eval_every, "patience": args.patience, "val_fraction": args.val_fraction,
             "augment": args.augment, "val_split": args.val_split,
-            "monitor": args.monitor, "mixed_precision": args.mixed_precision,
+            "monitor": args.monitor, "mixed_precision": args.mixed_precision, "refit": args.refit,
         }.items() if v is not None
     }
     overrides.update(model=args.model, seed=args.seed, devices=args.devices,

@@ -39,7 +39,14 @@ def selection_of(run: Run) -> Selection:
             what += f", buffer {val.get('buffer', NOT_RECORDED)} px ({val.get('buffer_dropped', NOT_RECORDED)} " \
                     "fitted px left out)"
     scheme = f"{val['kind']} validation" if val.get("kind") else "validation"
-    return Selection(f"{what}, epoch {d.get('best_epoch', NOT_RECORDED)}", at_best.get("val_accuracy"), scheme)
+    what += f", epoch {d.get('best_epoch', NOT_RECORDED)}"
+    refit = d.get("refit")
+    if refit:  # the tested model is the refit; the selected weights' own test OA shows what it changed
+        sel_oa = get(refit, "selected_test", "oa")
+        what += (f"; tested: refit on {refit.get('train_samples', NOT_RECORDED)} px for "
+                 f"{refit.get('epochs', NOT_RECORDED)} epochs (selected weights: test OA "
+                 f"{100 * sel_oa:.2f}%)" if is_num(sel_oa) else ")")
+    return Selection(what, at_best.get("val_accuracy"), scheme)
 
 
 def gap(run: Run) -> float | None:

@@ -38,7 +38,10 @@ def serial_reference(group: DatasetGroup, run: Run) -> Run | None:
 
 
 def resumed(d: dict) -> bool:
-    """A run resumed after an interruption: its wall time covers its last session only."""
+    """A run resumed after an interruption whose wall time covers its last session only (a CNN run whose
+    checkpoints carried the wall time says so: wall_scope "run")."""
+    if d.get("wall_scope") == "run":
+        return False
     return bool(d.get("resumed_tasks")) or bool(d.get("resumed_from"))
 
 
