@@ -86,6 +86,14 @@ def test_every_documented_key_is_written(written):
     assert set(results.BEST_KEYS) <= set(written["svm_grid"]["best"])
     for row in written["cnn"]["history_rows"]:
         assert set(results.HISTORY_KEYS) <= set(row)
+    refit = written["cnn"]["refit"]  # the modern protocol refits by default
+    assert set(results.REFIT_KEYS) == set(refit) and refit["epochs"] == written["cnn"]["best_epoch"] == 1
+    formats = (ROOT / "docs" / "FORMATS.md").read_text()
+    refit_doc = formats.split("refit           null", 1)[1].split("\nwall_scope", 1)[0]
+    for key in results.REFIT_KEYS:
+        assert key in refit_doc, key
+    assert refit["train_samples"] == len(written["dataset"]["train"]["labels"])
+    assert written["cnn"]["wall_scope"] == "run"
 
 
 def test_the_split_records_its_buffer(written):

@@ -115,3 +115,23 @@ def test_a_malformed_feature_set_stops_run_before_any_stage(tmp_path, cli):
     assert rc == 2 and out == "" and err.count("\n") == 1
     assert "--features 'emp:4:radii=7,5': radii must be strictly increasing" in err
     assert not (tmp_path / "w").exists() and not (tmp_path / "r").exists()
+
+
+def test_the_cnn_stage_is_seeded_by_the_split_seed_and_resumes_only_its_own_checkpoint(tmp_path):
+    import json
+
+    from hsbench.run import RunConfig, stages
+
+    cfg = RunConfig(seed=3, results=tmp_path / "results", work=tmp_path / "runs", ranks=1)
+    cnn = stages(cfg)[-1]
+    args = cnn.args
+    assert args[args.index("--seed") + 1] == "3" and "--refit" in args and not cnn.resume
+    state = cnn.output.parent / "checkpoint" / "state.json"
+    state.parent.mkdir(parents=True)
+    state.write_text(json.dumps({"config": {"seed": 0}}))  # a checkpoint of seed 0: another run
+    assert not stages(cfg)[-1].resume
+    state.write_text(json.dumps({"config": {"seed": 3}}))
+    assert stages(cfg)[-1].resume
+    seed_protocol = stages(RunConfig(seed=3, results=tmp_path / "r2", work=tmp_path / "w2", ranks=1,
+                                     cnn_protocol="seed"))[-1]
+    assert "--refit" not in seed_protocol.args  # nothing to refit with: it selects on the test set

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from hsbench.report.compare import Pair, fmt_gap, fmt_p, gap, pairs, selection_of, verdict
 from hsbench.report.derive import resumed
+from hsbench.report.distance import Distances, distances_of_test_pixels, selection_distances
 from hsbench.report.fmt import NA, NOT_RUN, fmt_kappa, fmt_pct, fmt_seconds, fmt_stat, get, is_num, table
 from hsbench.report.group import DatasetGroup
 from hsbench.report.study import Method, Study, method_of, methods_of
@@ -28,6 +29,20 @@ MCNEMAR_TEXT = (
     f"wrong, c = the reverse; exact binomial test when b + c < {EXACT_BELOW}, otherwise chi-square with "
     "continuity correction, one degree of freedom."
 )
+
+
+DISTANCE_TEXT = (
+    "Chebyshev distances, medians; any class: label-free, the quantity nearest-neighbour distance matching "
+    "compares (Milà et al. 2022); same class: to the nearest fitted pixel of the pixel's own class. Selection "
+    "pixels nearer their fitted pixels than the test pixels are to theirs select for a shorter reach than "
+    "the test asks: the gap grows with the difference."
+)
+
+
+def _fmt_distances(d: Distances | None) -> str:
+    if d is None:
+        return NA
+    return " / ".join("none" if v == float("inf") else f"{v:.0f}" for v in (d.same_class, d.any_class))
 
 
 def _wall(study: Study, method: Method, n: int) -> str:
@@ -120,9 +135,12 @@ def selection_section(g: DatasetGroup) -> list[str]:
     for m, r in methods_of(g):
         sel = selection_of(r)
         rows.append([m.name, sel.what, fmt_pct(sel.accuracy) if is_num(sel.accuracy) else NA,
-                     fmt_pct(get(r.d, "test", "oa")), fmt_gap(gap(r))])
-    out += table(["method", "selected on", "selection accuracy", "test OA", "gap"], rows or [[NOT_RUN] * 5],
-                 "llrrr")
+                     fmt_pct(get(r.d, "test", "oa")), fmt_gap(gap(r)), _fmt_distances(selection_distances(g.info, r))])
+    out += table(["method", "selected on", "selection accuracy", "test OA", "gap",
+                  "selection px to fitted px (same class / any)"], rows or [[NOT_RUN] * 6], "llrrrr")
+    test_px = _fmt_distances(distances_of_test_pixels(g.info))
+    out += ["", f"Test pixels to the nearest training pixel: {test_px} px (same class / any class, medians). "
+            + DISTANCE_TEXT]
     n_test = len(get(g.info, "test", "labels") or [])
     out += ["", MCNEMAR_TEXT.format(n=f"{n_test:,}" if n_test else "(unknown number of)"), ""]
     prs = pairs(g)
@@ -146,6 +164,14 @@ def across_selection(study: Study) -> list[str]:
                      fmt_stat([gap(r) for r in runs], fmt_gap, len(runs), missing=NA)])
     out += table(["method", "selected on", *[f"seed {s}" for s in seeds], "mean ± std"], rows or [
         [NOT_RUN] * (3 + len(seeds))], "ll" + "r" * (len(seeds) + 1))
+    rows = [[m.name, *[_fmt_distances(selection_distances(g.info, r)) if r is not None else NOT_RUN
+                       for g, r in zip(study.datasets, reps, strict=True)]] for m, reps in study.methods()]
+    rows.append(["test pixels to training pixels",
+                 *[_fmt_distances(distances_of_test_pixels(g.info)) for g in study.datasets]])
+    out += ["", "Median distance in pixels (same class / any class) from each method's selection pixels to the "
+            "pixels fitted beside them, and from the test pixels to the training pixels, per seed. "
+            + DISTANCE_TEXT, ""]
+    out += table(["pixels", *[f"seed {s}" for s in seeds]], rows, "l" + "r" * len(seeds))
     out += ["", "### McNemar's test, every seed", "",
             "Per pair of methods: the seeds where A (or B) was right on more of the disputed pixels, how many "
             "of those differences were significant (p < 0.05), and each seed's p-value.", ""]
