@@ -37,6 +37,8 @@ def test_run_all_stages_then_resume(tmp_path, cli, monkeypatch):
     assert eap["dataset"]["feature_set"]["n_features"] == 4 * (1 + 2 * 1)  # 20 x 20: area 100 only
     assert eap["dataset"]["feature_set"]["params"]["dropped_area"] == [500, 1000, 5000]
     assert cnn["kind"] == "cnn" and cnn["epochs_run"] <= 2
+    # the tested CNN is refitted on every training pixel for the kept epoch count, and the report says so
+    assert cnn["refit"]["epochs"] == cnn["best_epoch"] and cnn["refit"]["train_samples"] == len(serial["folds"])
     assert json.loads((res / "dataset.json").read_text())["kind"] == "dataset"
     report = (tmp_path / "results" / "cube" / "REPORT.md").read_text()
     assert f"{100 * serial['test']['oa']:.2f}" in report
@@ -45,6 +47,9 @@ def test_run_all_stages_then_resume(tmp_path, cli, monkeypatch):
     assert len(gpu_rows) == 2 and all(line.split("|")[2].strip() == "not run" for line in gpu_rows)
     assert "svm_seed_serial" in out and "cnn_modern_tensorflow/cnn" in out  # the terminal summary
     assert "| SVM EAP |" in report and "| SVM raw |" in report
+    assert f"tested: refit on {len(serial['folds'])} px for {cnn['best_epoch']} epochs" in report
+    assert "Test pixels to the nearest training pixel: 1 / 1 px" in report  # a random split: neighbours
+    assert "| refit epochs | refit (s) |" in report
 
     # lose one stage's result: a second run redoes that stage only
     (res / "svm_seed_mpi2.json").unlink()

@@ -301,24 +301,25 @@ def time_section(g: DatasetGroup) -> list[str]:
         rows.append([CATEGORY_TITLE["cnn"], NOT_RUN] + [NOT_RUN] * 7)
     out += table(["method", "run", "ranks", "wall (s)", "serial reference", "speedup", "efficiency",
                   "features (s)", "total (s)"], rows, "llrrlrrrr")
-    out += ["", "3D-CNN (selection run on the fitted pixels; then, where refitted, a fresh model on every "
-            "training pixel for the kept epoch count; the wall time above covers both):", ""]
+    cnn_runs = g.of("cnn")
+    refits = any(r.d.get("refit") for r in cnn_runs)  # the refit columns only where a run has one
+    out += ["", "3D-CNN (selection run on the fitted pixels, then a fresh model on every training pixel for the "
+            "kept epoch count where refitted; the wall time above covers both):" if refits else "3D-CNN:", ""]
     rows = []
-    for r in g.of("cnn"):
+    for r in cnn_runs:
         d = r.d
         refit = d.get("refit") or {}
         rows.append([
             r.label, f"{d.get('epochs_run', NOT_RECORDED)} / {d.get('epochs', NOT_RECORDED)}",
             str(d.get("batch_size", NOT_RECORDED)), fmt_seconds(d.get("train_seconds")),
             fmt_seconds(d.get("seconds_per_epoch")), fmt_rate(d.get("train_samples_per_second")),
-            f"{refit['epochs']} on {refit.get('train_samples', NOT_RECORDED)} px" if refit else NA,
-            fmt_seconds(refit.get("train_seconds")) if refit else NA,
+            *([f"{refit['epochs']} on {refit.get('train_samples', NOT_RECORDED)} px" if refit else NA,
+               fmt_seconds(refit.get("train_seconds")) if refit else NA] if refits else []),
             fmt_seconds(d.get("inference_seconds")), fmt_rate(d.get("inference_samples_per_second")),
         ])
-    if not rows:
-        rows.append([NOT_RUN] * 10)
-    out += table(["run", "epochs run / budget", "batch", "train (s)", "s / epoch", "train samples/s",
-                  "refit epochs", "refit (s)", "inference (s)", "inference samples/s"], rows, "lrrrrrrrrr")
+    head = ["run", "epochs run / budget", "batch", "train (s)", "s / epoch", "train samples/s",
+            *(["refit epochs", "refit (s)"] if refits else []), "inference (s)", "inference samples/s"]
+    out += table(head, rows or [[NOT_RUN] * len(head)], "l" + "r" * (len(head) - 1))
     out += _backend_flags(g.of("cnn"))
     return out
 
