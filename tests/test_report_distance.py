@@ -72,3 +72,18 @@ def test_cnn_validation_distances_are_rebuilt_only_when_the_recorded_counts_matc
     d["validation"]["pixels"] += 1  # not the rows the run used: no guess
     assert selection_distances(info, FakeRun("cnn", d)) is None
     assert selection_distances({"split": {}}, FakeRun("cnn", d)) is None  # no coordinates
+
+
+def test_the_cnn_selection_names_its_refit_and_the_classes_its_validation_watched():
+    from hsbench.report.compare import gap, selection_of
+
+    d = {"best_epoch": 2, "history_rows": [{"epoch": 1, "val_accuracy": 0.3}, {"epoch": 2, "val_accuracy": 0.5}],
+         "validation": {"kind": "spatial", "pixels": 9, "buffer": 4, "buffer_dropped": 7,
+                        "classes_without_validation": [3]},
+         "refit": {"epochs": 2, "train_samples": 40, "selected_test": {"oa": 0.25}},
+         "test": {"oa": 0.4, "labels": [1, 2, 3]}}
+    sel = selection_of(FakeRun("cnn", d))
+    assert sel.accuracy == 0.5 and sel.scheme == "spatial validation"
+    assert "9 px of 2 of 3 classes" in sel.what and "epoch 2" in sel.what
+    assert "tested: refit on 40 px for 2 epochs (selected weights: test OA 25.00%)" in sel.what
+    assert abs(gap(FakeRun("cnn", d)) - 0.1) < 1e-12  # validation at the kept epoch - the refit's test OA

@@ -35,6 +35,11 @@ def selection_of(run: Run) -> Selection:
     what = "validation"
     if val:
         what += f", {val.get('kind', NOT_RECORDED)}, {val.get('pixels', NOT_RECORDED)} px"
+        unwatched, classes = val.get("classes_without_validation"), get(d, "test", "labels")
+        if isinstance(unwatched, list) and isinstance(classes, list) and unwatched:
+            # a validation part that misses classes measures the others only
+            n_classes = len(set(classes) | set(unwatched))
+            what += f" of {n_classes - len(unwatched)} of {n_classes} classes"
         if val.get("kind") == "spatial":
             what += f", buffer {val.get('buffer', NOT_RECORDED)} px ({val.get('buffer_dropped', NOT_RECORDED)} " \
                     "fitted px left out)"
