@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,28 @@ def window_path(data: Path) -> tuple[Path, Path | None]:
     return data, dataset if dataset.is_file() else None
 
 
+def _spatial_folds(window_file: Path) -> Any:
+    """The SVM grid's spatial fold builder, for the CNN's --val-split spatial-cv (the engines stay apart:
+    this layer hands one to the other). Its warnings (a class in fewer folds) go out as one line each."""
+    from hsbench.svm.errors import InputError as FoldError
+    from hsbench.svm.folds import make_spatial_folds
+
+    def make(y: Any, coords: Any, n_folds: int, seed: int, buffer: int) -> Any:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                made = make_spatial_folds(y, coords, n_folds, seed, buffer, source=str(window_file))
+            except FoldError as exc:  # told in the CNN's options, not the SVM grid's
+                reason = str(exc).split(";")[0]
+                raise InputError(f"--val-split spatial-cv: {reason}; lower --val-folds, or use --val-split "
+                                 "spatial or stratified") from None
+        for w in caught:
+            print(f"hsbench cnn: warning: {window_file}: {w.message}", file=sys.stderr)
+        return made
+
+    return make
+
+
 def run_cnn_job(job: CnnJob) -> int:
     """Train, predict the test pixels, write OUT/cnn.json; return the exit status.
 
@@ -105,7 +128,8 @@ def _run(job: CnnJob, launch: Launch) -> int:
     if launch.writer:  # the one writer; probes from several processes would race on the parents they create
         check_output_dir(job.out)
     try:
-        result = train(window_file, job.out, config, resume=job.resume, verbose=job.verbose, launch=launch)
+        result = train(window_file, job.out, config, resume=job.resume, verbose=job.verbose, launch=launch,
+                       make_folds=_spatial_folds(window_file))
     except TrainingInterrupted as exc:
         if launch.writer:
             print(f"hsbench cnn: {exc}", file=sys.stderr)
@@ -115,13 +139,14 @@ def _run(job: CnnJob, launch: Launch) -> int:
 
     test = results.test_block(result.test_labels, result.predictions, result.classes, result.inference_seconds)
     refit = None
-    if result.refit is not None and result.selected_predictions is not None:
+    if result.refit is not None:
         r = result.refit
         refit = results.refit_block(
             epochs=r.epochs, train_samples=r.train_samples, train_seconds=r.train_seconds,
             wall_seconds=r.wall_seconds, resumed_from=r.resumed_from,
             history=results.relative(r.history_path, job.out), history_rows=r.history,
-            selected_test=results.test_block(result.test_labels, result.selected_predictions, result.classes, 0.0),
+            selected_test=None if result.selected_predictions is None else
+            results.test_block(result.test_labels, result.selected_predictions, result.classes, 0.0),
         )
     data = {"windows": results.file_entry(window_file)}
     if dataset_json is not None:
@@ -139,8 +164,11 @@ def _run(job: CnnJob, launch: Launch) -> int:
         data=data, dataset=results.dataset_summary(meta), test=test, refit=refit, wall_scope=result.wall_scope,
     )
     write_json(job.out / RESULTS_FILE, record)
-    refitted = (f", refit on {refit['train_samples']} pixels for {refit['epochs']} epochs (selected weights: "
-                f"test OA {refit['selected_test']['oa']:.4f})" if refit else "")
+    refitted = ""
+    if refit:
+        refitted = f", refit on {refit['train_samples']} pixels for {refit['epochs']} epochs"
+        if refit["selected_test"]:
+            refitted += f" (selected weights: test OA {refit['selected_test']['oa']:.4f})"
     print(
         f"hsbench cnn: {config.protocol} protocol, {result.epochs_run} epochs "
         f"({record['seconds_per_epoch'] or 0:.2f} s/epoch), best epoch {result.best_epoch}{refitted}: "

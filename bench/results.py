@@ -263,14 +263,15 @@ def cnn_result(
 
 def refit_block(*, epochs: int, train_samples: int, train_seconds: float, wall_seconds: float | None,
                 resumed_from: int | None, history: str, history_rows: list[dict[str, Any]],
-                selected_test: dict[str, Any]) -> dict[str, Any]:
+                selected_test: dict[str, Any] | None) -> dict[str, Any]:
     """A cnn file's `refit`: the fresh model trained on every training pixel for the kept epoch count.
-    `selected_test` scores the selected weights (before the refit) on the same test pixels."""
+    `selected_test` scores the selected weights (before the refit) on the same test pixels; None after
+    spatial CV, which selects an epoch count, not weights."""
     return {
         "epochs": epochs, "train_samples": train_samples, "train_seconds": train_seconds,
         "seconds_per_epoch": train_seconds / epochs if epochs else None, "wall_seconds": wall_seconds,
         "resumed_from": resumed_from, "history": history, "history_rows": history_rows,
-        "selected_test": {k: selected_test[k] for k in ("oa", "aa", "kappa")},
+        "selected_test": {k: selected_test[k] for k in ("oa", "aa", "kappa")} if selected_test else None,
     }
 
 

@@ -25,8 +25,9 @@ DEVICES = ("1", "all")
 OPTIMIZERS = ("sgd", "adam")
 LOSSES = ("mean_squared_error", "categorical_crossentropy")
 EVAL_SETS = ("test", "validation")
-# how the validation rows are carved (hsbench.cnn.validation); "auto": spatial on a disjoint split
-VAL_SPLITS = ("auto", "stratified", "spatial")
+# how the validation rows are carved (hsbench.cnn.validation, hsbench.cnn.crossval); "auto": spatial-cv on a
+# disjoint split (the SVM's spatial folds, one model per fold), stratified otherwise
+VAL_SPLITS = ("auto", "stratified", "spatial", "spatial-cv")
 # what chooses the kept weights and stops early; "auto": accuracy on spatial validation, else loss
 MONITORS = ("auto", "loss", "accuracy")
 
@@ -64,6 +65,9 @@ class Config:
     # (as the SVM refits its best cell on all rows): the validation part and its buffer cost the selection
     # run up to ~45% of the training pixels on a disjoint split
     refit: bool = False
+    # spatial-cv: folds (the SVM's spatial CV scheme) and epochs each fold's model trains
+    val_folds: int = 10
+    cv_epochs: int = 30
 
     def __post_init__(self) -> None:
         _choice("--optimizer", self.optimizer, OPTIMIZERS)
@@ -81,6 +85,12 @@ class Config:
             _at_least_one(option, value)
         if self.patience is not None:
             _at_least_one("--patience", self.patience)
+        _at_least_one("--cv-epochs", self.cv_epochs)
+        if isinstance(self.val_folds, bool) or not isinstance(self.val_folds, int) or self.val_folds < 2:
+            raise InputError(f"--val-folds must be an integer >= 2, got {self.val_folds!r}")
+        if self.val_split == "spatial-cv" and not self.refit:
+            raise InputError("--val-split spatial-cv trains one model per fold and tests none of them: it needs "
+                             "--refit")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise InputError(f"--lr must be a finite number > 0, got {self.lr}")
         if not (math.isfinite(self.decay) and self.decay >= 0):
@@ -129,10 +139,11 @@ def resolve(config: Config, split_kind: str | None) -> Config:
     """
     val_split = config.val_split
     if config.eval_set == "validation" and val_split == "auto":
-        val_split = "spatial" if split_kind == "disjoint" else "stratified"
+        # spatial-cv tests a refit; without one, a single spatial block
+        val_split = ("spatial-cv" if config.refit else "spatial") if split_kind == "disjoint" else "stratified"
     monitor = config.monitor
     if monitor == "auto":
-        monitor = "accuracy" if config.eval_set == "validation" and val_split == "spatial" else "loss"
+        monitor = "accuracy" if config.eval_set == "validation" and val_split.startswith("spatial") else "loss"
     return replace(config, val_split=val_split, monitor=monitor)
 
 
@@ -144,6 +155,13 @@ def selection_rule(config: Config) -> str:
             f"weights with the {best.format(set='TEST')}, evaluated every {config.eval_every} epochs "
             "(the seed's TestAndSaveEveryN): model selection on the test set, so test accuracy is optimistic"
         )
+    if config.val_split == "spatial-cv":
+        best = best.replace("{set}", "{set} (mean over the folds)")
+        part = (f"{config.val_folds}-fold spatial CV, the SVM grid's fold scheme: one model per fold trained "
+                f"{config.cv_epochs} epochs, fitted pixels whose window would overlap a held-out window left out")
+        return (f"the epoch count with the {best.format(set='validation')} ({part}); then a fresh model trained "
+                "on every training pixel for that many epochs, the one tested (refit); the test set is used once, "
+                "at the end")
     if config.val_split == "spatial":
         part = (f"{config.val_fraction:g} of each class's training pixels as one spatial block, fitted pixels "
                 "whose window would overlap a validation window left out")

@@ -47,7 +47,7 @@ class Refit:
 def refit(wf: WindowFile, config: Config, epochs: int, y_train: np.ndarray, out: Path, *, n_classes: int,
           shard: tuple[int, int], writer: bool, resume: bool, verbose: int, log: Callable[[str], None]) -> Refit:
     """Train a fresh model on every training row of `wf` for `epochs` epochs (`y_train`: one-hot, all rows)."""
-    rconfig = replace(config, epochs=epochs, patience=None, refit=False)
+    rconfig = replace(config, epochs=epochs, patience=None)  # no evaluation: nothing stops it early
     run = RunState(rconfig, out / REFIT_DIR, log, data_fingerprint(wf), writer=writer)
     state = _state_to_resume(run, epochs, log) if resume else None
     keras.utils.set_random_seed(config.seed)  # the same start as the selection run had

@@ -25,8 +25,9 @@ import keras
 import numpy as np
 
 from hsbench.cnn.atomic import atomic_path
-from hsbench.cnn.checkpoint import CHECKPOINT_DIR, RunState, data_fingerprint, read_checkpoint
+from hsbench.cnn.checkpoint import CHECKPOINT_DIR, STATE_FILE, RunState, data_fingerprint, read_checkpoint
 from hsbench.cnn.config import Config, resolve, selection_rule
+from hsbench.cnn.crossval import CV_DIR, CrossValidation, FoldMaker, cross_validate
 from hsbench.cnn.dataset import WindowDataset
 from hsbench.cnn.devices import device_name, predict, set_up_devices, undistributed
 from hsbench.cnn.distributed import Launch, agree, detect_launch
@@ -92,11 +93,14 @@ def train(
     verbose: int = 1,
     log: Callable[[str], None] = print,
     launch: Launch | None = None,
+    make_folds: FoldMaker | None = None,
 ) -> Result:
-    """Train on a window file, keep the selected weights, predict the test pixels.
+    """Train on a window file, keep the selected weights (or refit), predict the test pixels.
 
-    Writes under `out`: `model.keras` (selected weights), `history.csv`,
-    `checkpoint/`. All input checks happen before anything is written.
+    Writes under `out`: `model.keras` (the tested model), `history.csv`, `checkpoint/`
+    (`cv/` with --val-split spatial-cv, `refit/` with --refit). All input checks happen
+    before anything is written. `make_folds` builds the spatial CV folds (spatial-cv only;
+    the caller passes the SVM's, hsbench.svm.folds.make_spatial_folds).
     `launch` (default: detected from the environment) makes this one of several processes
     of one data-parallel run (hsbench.cnn.distributed): then only process 0 writes and logs.
     """
@@ -113,7 +117,8 @@ def train(
     classes = class_ids(wf)
     input_shape = (wf.window, wf.window, wf.bands, 1)
     state = None
-    if resume:
+    # a cross-validated run keeps its checkpoints per fold (cv/), not in checkpoint/
+    if resume and ((out / CHECKPOINT_DIR / STATE_FILE).is_file() or not (out / CV_DIR).is_dir()):
         state = read_checkpoint(out)
         if tuple(state["input_shape"]) != input_shape:
             raise InputError(
@@ -145,7 +150,7 @@ def train(
     y_train = onehot[[index[int(c)] for c in wf.train_labels]]
     fit_rows = np.arange(len(wf.train_labels))
     parts: ValidationRows | None = None
-    if config.eval_set == "validation":
+    if config.eval_set == "validation" and config.val_split != "spatial-cv":
         parts = _validation_rows(wf, config)
         fit_rows, val_rows = parts.fit, parts.validation
         eval_coords, eval_y = wf.train_coords[val_rows], y_train[val_rows]
@@ -153,6 +158,9 @@ def train(
         eval_coords, eval_y = wf.test_coords, onehot[[index[int(c)] for c in wf.test_labels]]
     # several processes: each feeds its slice of every global batch (DataParallel joins them)
     shard = (launch.index, launch.count)
+    if config.val_split == "spatial-cv":
+        return _train_cross_validated(wf, out, config, classes, y_train, shard, flags, n_devices, launch,
+                                      resume=resume, verbose=verbose, log=log, make_folds=make_folds)
     train_ds = WindowDataset(wf, wf.train_coords[fit_rows], y_train[fit_rows], config.batch_size,
                              shuffle=True, seed=config.seed, augment=config.augment, shard=shard)
     eval_ds = WindowDataset(wf, eval_coords, eval_y, config.batch_size, shard=shard)
@@ -200,14 +208,7 @@ def train(
         model = refitted.model
         walls.append(refitted.wall_seconds)
         session += refitted.session_seconds
-    if launch.writer:
-        with atomic_path(out / "model.keras", suffix=".keras") as tmp, undistributed():
-            model.save(tmp)
-    t1 = time.perf_counter()
-    # the whole test set on every process (no shard): each predicts locally in a multi-process run
-    probs = predict(model, test_ds, launch)
-    inference_seconds = time.perf_counter() - t1
-    predictions = np.asarray(classes)[np.argmax(probs, axis=1)]
+    predictions, inference_seconds = _save_and_predict(model, test_ds, classes, out, launch)
     known = all(w is not None for w in walls)
     return Result(
         config=config, params=model.count_params(), classes=classes, history=run.history,
@@ -222,6 +223,62 @@ def train(
         wall_seconds=float(sum(w for w in walls if w is not None)) if known else session,
         wall_scope="run" if known else "last session",
         refit=refitted, selected_predictions=selected_predictions,
+    )
+
+
+def _save_and_predict(model: keras.Model, test_ds: WindowDataset, classes: list[int], out: Path,
+                      launch: Launch) -> tuple[np.ndarray, float]:
+    """Save the tested model as OUT/model.keras (process 0), then its test predictions and their seconds."""
+    if launch.writer:
+        with atomic_path(out / "model.keras", suffix=".keras") as tmp, undistributed():
+            model.save(tmp)
+    t1 = time.perf_counter()
+    # the whole test set on every process (no shard): each predicts locally in a multi-process run
+    probs = predict(model, test_ds, launch)
+    return np.asarray(classes)[np.argmax(probs, axis=1)], time.perf_counter() - t1
+
+
+def _train_cross_validated(wf: WindowFile, out: Path, config: Config, classes: list[int], y_train: np.ndarray,
+                           shard: tuple[int, int], flags: dict, n_devices: int, launch: Launch, *, resume: bool,
+                           verbose: int, log: Callable[[str], None], make_folds: FoldMaker | None) -> Result:
+    """--val-split spatial-cv: the epoch count from spatial CV over the SVM's folds, then the refit, tested."""
+    if make_folds is None:
+        raise InputError("--val-split spatial-cv needs the spatial fold builder (hsbench cnn passes the SVM's)")
+    folds, exclude = make_folds(wf.train_labels, wf.train_coords, config.val_folds, config.seed,
+                                max(wf.window - 1, 0))
+    if launch.writer:
+        out.mkdir(parents=True, exist_ok=True)  # first write: every input check has passed
+    log(f"model {config.model}: input {(wf.window, wf.window, wf.bands, 1)}, {len(classes)} classes; "
+        f"protocol {config.protocol}; selection: {selection_rule(config)}")
+    log(f"backend {keras.backend.backend()}: {describe(flags)}; {n_devices} device(s)"
+        + (f" in {launch.count} processes ({launch.launcher})" if launch.multi else ""))
+    cv: CrossValidation = cross_validate(wf, config, y_train, folds, exclude, out, n_classes=len(classes),
+                                         shard=shard, writer=launch.writer, resume=resume, verbose=verbose, log=log)
+    mean = RunState(config, out, log, writer=launch.writer)
+    mean.history = cv.history
+    mean.write_history()  # OUT/history.csv: the mean curve over the folds
+    refitted = refit(wf, config, cv.best_epoch, y_train, out, n_classes=len(classes), shard=shard,
+                     writer=launch.writer, resume=resume, verbose=verbose, log=log)
+    flags["jit_compile"] = bool(refitted.model.jit_compile)
+    test_ds = WindowDataset(wf, wf.test_coords, wf.test_labels, config.batch_size)
+    predictions, inference_seconds = _save_and_predict(refitted.model, test_ds, classes, out, launch)
+    walls = (cv.wall_seconds, refitted.wall_seconds)
+    known = all(w is not None for w in walls)
+    fit_mean = round(float(np.mean(cv.fit_pixels)))  # pixels fitted per fold, on average
+    validation = {"kind": "spatial-cv", "folds": cv.folds, "pixels": int(sum(cv.held_pixels)),
+                  "fit_pixels": fit_mean, "buffer": max(wf.window - 1, 0),
+                  "buffer_dropped": round(float(np.mean(cv.dropped_pixels))), "classes_without_validation": []}
+    return Result(
+        config=config, params=refitted.model.count_params(), classes=classes, history=cv.history,
+        best_epoch=cv.best_epoch, selection=selection_rule(config), epochs_run=len(cv.history),
+        train_seconds=cv.train_seconds, train_samples=fit_mean,
+        predictions=predictions, test_labels=wf.test_labels, inference_seconds=inference_seconds,
+        backend=keras.backend.backend(), backend_flags=flags, device=device_name(), n_devices=n_devices,
+        processes=launch.count, resumed_from=None, stopped_early=False, validation=validation,
+        model_path=out / "model.keras", history_path=out / "history.csv",
+        wall_seconds=float(sum(w for w in walls if w is not None)) if known
+        else cv.session_seconds + refitted.session_seconds,
+        wall_scope="run" if known else "last session", refit=refitted, selected_predictions=None,
     )
 
 

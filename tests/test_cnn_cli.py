@@ -44,6 +44,25 @@ def test_cli_writes_results_json_with_contract_keys(tmp_path, wfile, capsys):
     assert "test OA" in capsys.readouterr().out
 
 
+def test_a_disjoint_split_selects_by_spatial_cv_over_the_svm_folds_and_tests_the_refit(tmp_path, capsys):
+    from hsbench.cnn.windows import WindowFile
+    from hsbench.svm.folds import make_spatial_folds
+
+    wfile = make_window_file(tmp_path / "d.h5", h=30, w=30, window=7, split_kind="disjoint")
+    out = tmp_path / "out"
+    assert main(["cnn", "--data", str(wfile), "--out", str(out), "--protocol", "modern", "--val-folds", "3",
+                 "--cv-epochs", "2", "--batch-size", "32", "--progress", "none"]) == 0
+    res = json.loads((out / "cnn.json").read_text())
+    wf = WindowFile(wfile)
+    folds, _ = make_spatial_folds(wf.train_labels, wf.train_coords, 3, 0, 6)  # what the SVM grid would use
+    assert res["hyper"]["val_split"] == "spatial-cv" and res["validation"]["folds"] == 3
+    assert res["validation"]["pixels"] == len(folds) and res["epochs_run"] == 2
+    for k in range(3):
+        assert (out / "cv" / f"fold-{k:02d}" / "history.csv").is_file()
+    assert res["refit"]["epochs"] == res["best_epoch"] and res["refit"]["selected_test"] is None
+    assert "refit on" in capsys.readouterr().out
+
+
 def _damaged(tmp_path, wfile, fn):
     path = tmp_path / "bad.h5"
     path.write_bytes(wfile.read_bytes())

@@ -128,9 +128,10 @@ def test_a_disjoint_split_validates_on_a_spatial_block_chosen_by_accuracy_and_re
     from hsbench.cnn.windows import WindowFile
 
     wfile = make_window_file(tmp_path / "d.h5", h=30, w=30, window=7, split_kind="disjoint")
-    cfg = replace(PROTOCOLS["modern"], epochs=3, batch_size=32, checkpoint_every=2, val_fraction=0.2)
+    cfg = replace(PROTOCOLS["modern"], epochs=3, batch_size=32, checkpoint_every=2, val_fraction=0.2,
+                  val_split="spatial")
     full = train(wfile, tmp_path / "full", cfg, verbose=0, log=lambda m: None)
-    assert (full.config.val_split, full.config.monitor) == ("spatial", "accuracy")
+    assert (full.config.val_split, full.config.monitor) == ("spatial", "accuracy")  # accuracy: auto on spatial
     val = full.validation
     assert val is not None and val["kind"] == "spatial" and val["buffer"] == 6
     n_train = len(WindowFile(wfile).train_labels)
@@ -221,3 +222,56 @@ def test_the_seed_protocol_has_nothing_to_refit_with():
 
     with pytest.raises(InputError, match="--refit needs a validation part"):
         replace(PROTOCOLS["seed"], refit=True)
+
+
+def test_spatial_cv_keeps_the_epoch_of_the_best_mean_fold_accuracy_refits_and_resumes(tmp_path):
+    import csv
+    from dataclasses import replace
+
+    from hsbench.cnn.windows import WindowFile
+    from hsbench.svm.folds import make_spatial_folds
+
+    wfile = make_window_file(tmp_path / "d.h5", h=30, w=30, window=7, split_kind="disjoint")
+    cfg = replace(PROTOCOLS["modern"], batch_size=32, val_folds=3, cv_epochs=3, checkpoint_every=1)
+    full = train(wfile, tmp_path / "full", cfg, verbose=0, log=lambda m: None, make_folds=make_spatial_folds)
+    assert (full.config.val_split, full.config.monitor) == ("spatial-cv", "accuracy")  # a disjoint split's default
+    n_train = len(WindowFile(wfile).train_labels)
+    assert full.validation["kind"] == "spatial-cv" and full.validation["pixels"] == n_train  # each held out once
+    curves = []
+    for k in range(3):
+        with open(tmp_path / "full" / "cv" / f"fold-{k:02d}" / "history.csv") as fh:
+            curves.append([(float(r["val_accuracy"]), float(r["val_loss"])) for r in csv.DictReader(fh)])
+    mean = [(np.mean([c[e][0] for c in curves]), np.mean([c[e][1] for c in curves])) for e in range(3)]
+    assert full.best_epoch == 1 + min(range(3), key=lambda e: (-mean[e][0], mean[e][1], e))
+    assert [r["val_accuracy"] for r in full.history] == pytest.approx([m[0] for m in mean])
+    assert full.refit is not None and full.refit.epochs == full.best_epoch and full.refit.train_samples == n_train
+    assert full.selected_predictions is None and "mean over the folds" in full.selection
+
+    second = str(tmp_path / "cut" / "cv" / "fold-01" / "checkpoint")
+
+    def kill_in_second_fold(msg):
+        if msg.startswith("checkpoint: epoch 1 ") and msg.endswith(second):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(TrainingInterrupted):
+        train(wfile, tmp_path / "cut", cfg, verbose=0, log=kill_in_second_fold, make_folds=make_spatial_folds)
+    said = []
+    resumed = train(wfile, tmp_path / "cut", cfg, resume=True, verbose=0, log=said.append,
+                    make_folds=make_spatial_folds)
+    assert any("fold 2 of 3" in m and "from epoch 1" in m for m in said)  # the cut fold continued
+    assert any("fold 1 of 3" in m and "finished in an earlier session" in m for m in said)  # not retrained
+    assert resumed.best_epoch == full.best_epoch and resumed.wall_scope == "run"
+    np.testing.assert_array_equal(full.predictions, resumed.predictions)
+
+
+def test_spatial_cv_needs_the_refit_and_a_fold_builder(tmp_path):
+    from dataclasses import replace
+
+    from hsbench.cnn.errors import InputError
+
+    with pytest.raises(InputError, match="needs --refit"):
+        replace(PROTOCOLS["modern"], val_split="spatial-cv", refit=False)
+    wfile = make_window_file(tmp_path / "d.h5", h=30, w=30, window=7, split_kind="disjoint")
+    with pytest.raises(InputError, match="spatial fold builder"):
+        train(wfile, tmp_path / "o", replace(PROTOCOLS["modern"], epochs=1), verbose=0, log=lambda m: None)
+    assert not (tmp_path / "o").exists()

@@ -87,3 +87,13 @@ def test_the_cnn_selection_names_its_refit_and_the_classes_its_validation_watche
     assert "9 px of 2 of 3 classes" in sel.what and "epoch 2" in sel.what
     assert "tested: refit on 40 px for 2 epochs (selected weights: test OA 25.00%)" in sel.what
     assert abs(gap(FakeRun("cnn", d)) - 0.1) < 1e-12  # validation at the kept epoch - the refit's test OA
+
+
+def test_cnn_spatial_cv_distances_are_those_of_the_svm_fold_scheme_it_used():
+    info = _layout()
+    xy, y = np.asarray(info["train"]["coords"]), np.asarray(info["train"]["labels"])
+    d = {"hyper": {"val_folds": 4, "seed": 0, "val_fraction": 0.1},
+         "validation": {"kind": "spatial-cv", "folds": 4, "pixels": len(y)}}
+    svm = {"folds": make_spatial_folds(y, xy, 4, seed=0, buffer=4)[0].tolist(), "n_folds": 4, "cv_buffer": 4}
+    got = selection_distances(info, FakeRun("cnn", d))
+    assert got is not None and got == selection_distances(info, FakeRun("serial", svm))  # window 5: buffer 4

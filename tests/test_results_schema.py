@@ -60,11 +60,12 @@ def written(tmp_path_factory):
     assert main(["grid", "--data", str(data), "--gamma", "1,2", "--C", "1,10", "--folds", "3", "--cv-buffer", "1",
                  "--quiet", "--out", str(d / "svm.json")]) == 0
     assert main(["cnn", "--data", str(data), "--out", str(d / "cnn"), "--protocol", "modern", "--epochs", "1",
-                 "--progress", "none"]) == 0
+                 "--val-split", "spatial", "--progress", "none"]) == 0
     return {
         "dataset": json.loads((data / "dataset.json").read_text()),
         "svm_grid": json.loads((d / "svm.json").read_text()),
         "cnn": json.loads((d / "cnn" / "cnn.json").read_text()),
+        "data": data,
     }
 
 
@@ -112,3 +113,15 @@ def test_model_selection_on_a_disjoint_split_is_spatial(written):
     assert val["pixels"] + val["fit_pixels"] + val["buffer_dropped"] == n_train
     assert cnn["train_samples"] == val["fit_pixels"]
     assert cnn["hyper"]["val_split"] == "spatial" and cnn["hyper"]["monitor"] == "accuracy"
+
+
+
+def test_spatial_cv_the_tiny_scene_cannot_afford_is_refused_in_the_cnn_options(written, tmp_path, capsys):
+    from hsbench.cli import main
+
+    # the disjoint split's default for the CNN; 24 x 24 pixels leave a fold one class beyond a 6-pixel buffer
+    rc = main(["cnn", "--data", str(written["data"]), "--out", str(tmp_path / "cv"), "--protocol", "modern",
+               "--val-folds", "2", "--cv-epochs", "1", "--progress", "none"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "--val-split spatial-cv" in err[0] and "lower --val-folds" in err[0]
+    assert "--cv-buffer" not in err[0] and not (tmp_path / "cv").exists()

@@ -42,9 +42,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--patience", type=int, help="modern: evaluations without improvement before stopping")
     p.add_argument("--val-fraction", type=float, help="modern: part of each class's training pixels for validation")
     p.add_argument("--val-split", choices=VAL_SPLITS[1:], default=None,
-                   help="modern: validation pixels drawn at random per class (stratified) or as one block per "
-                        "class with fitted pixels kept a window away (spatial) (default: spatial on a disjoint "
-                        "split, stratified otherwise)")
+                   help="modern: how the epoch count is chosen: validation pixels drawn at random per class "
+                        "(stratified); one block per class with fitted pixels kept a window away (spatial); or "
+                        "spatial CV over the SVM grid's spatial folds, one model per fold, every training pixel "
+                        "held out once, then the refit (spatial-cv) (default: spatial-cv on a disjoint split, "
+                        "stratified otherwise)")
+    p.add_argument("--val-folds", type=int, help="spatial-cv: folds (default: 10, as the SVM grid)")
+    p.add_argument("--cv-epochs", type=int, help="spatial-cv: epochs each fold's model trains (default: 30)")
     p.add_argument("--monitor", choices=MONITORS[1:], default=None,
                    help="what keeps the weights and stops early: the evaluation loss, or its accuracy (ties: "
                         "lower loss) (default: accuracy on spatial validation, loss otherwise)")
@@ -80,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
             "eval_every": args.eval_every, "patience": args.patience, "val_fraction": args.val_fraction,
             "augment": args.augment, "val_split": args.val_split,
             "monitor": args.monitor, "mixed_precision": args.mixed_precision, "refit": args.refit,
+            "val_folds": args.val_folds, "cv_epochs": args.cv_epochs,
         }.items() if v is not None
     }
     overrides.update(model=args.model, seed=args.seed, devices=args.devices,

@@ -33,6 +33,14 @@ def selection_of(run: Run) -> Selection:
     at_best: dict = next((r for r in rows if r.get("epoch") == d.get("best_epoch")), {})
     val = d.get("validation") or {}
     what = "validation"
+    if val.get("kind") == "spatial-cv":  # the SVM's fold scheme: one model per fold, the epoch count chosen
+        scheme = f"{val.get('folds', NOT_RECORDED)}-fold spatial CV"
+        what = (f"{scheme}, buffer {val.get('buffer', NOT_RECORDED)} px, mean held-out accuracy, epoch "
+                f"{d.get('best_epoch', NOT_RECORDED)}")
+        refit = d.get("refit") or {}
+        what += (f"; tested: refit on {refit.get('train_samples', NOT_RECORDED)} px for "
+                 f"{refit.get('epochs', NOT_RECORDED)} epochs")
+        return Selection(what, at_best.get("val_accuracy"), scheme)
     if val:
         what += f", {val.get('kind', NOT_RECORDED)}, {val.get('pixels', NOT_RECORDED)} px"
         unwatched, classes = val.get("classes_without_validation"), get(d, "test", "labels")

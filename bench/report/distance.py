@@ -11,6 +11,7 @@ the results record (SVM: folds and buffer; CNN: its validation settings), never 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,7 @@ from scipy.spatial import cKDTree
 
 from hsbench.cnn.validation import spatial_validation_split, validation_split
 from hsbench.report.group import Run
-from hsbench.svm.folds import buffer_exclusion
+from hsbench.svm.folds import buffer_exclusion, make_spatial_folds
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,14 @@ def selection_distances(info: dict, run: Run) -> Distances | None:
         return None
     folds_a = np.asarray(folds)
     n_folds = int(d.get("n_folds") or folds_a.max() + 1)
-    exclude = buffer_exclusion(xy, folds_a, n_folds, int(d.get("cv_buffer") or 0))
+    return _fold_distances(xy, y, folds_a, buffer_exclusion(xy, folds_a, n_folds, int(d.get("cv_buffer") or 0)))
+
+
+def _fold_distances(xy: np.ndarray, y: np.ndarray, folds: np.ndarray, exclude: np.ndarray) -> Distances | None:
+    """Every fold's held-out rows to that fold's fitted rows, pooled."""
     per_fold = []
-    for f in range(n_folds):
-        held, fit = folds_a == f, (folds_a != f) & ~exclude[f]
+    for f in range(exclude.shape[0]):
+        held, fit = folds == f, (folds != f) & ~exclude[f]
         if held.any() and fit.any():
             per_fold.append(_distances(xy[held], y[held], xy[fit], y[fit]))
     if not per_fold:
@@ -87,10 +92,18 @@ def _validation_distances(xy: np.ndarray, y: np.ndarray, d: dict, info: dict) ->
     hyper, val = d.get("hyper") or {}, d.get("validation") or {}
     fraction, seed, kind = hyper.get("val_fraction"), hyper.get("seed", 0), val.get("kind")
     window = (info.get("split") or {}).get("window")
-    if not fraction or kind not in ("spatial", "stratified") or (kind == "spatial" and not window):
+    if kind == "spatial-cv" and window and val.get("folds"):  # the SVM's fold scheme, rebuilt as the run built it
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "a class in fewer folds": the run said so already
+            folds, exclude = make_spatial_folds(y, xy.astype(np.int64), int(hyper.get("val_folds", val["folds"])),
+                                                seed, max(int(window) - 1, 0))
+        return _fold_distances(xy, y, folds, exclude) if len(folds) == val.get("pixels") else None
+    if not fraction or kind not in ("spatial", "stratified"):
         return None
     if kind == "spatial":
-        parts = spatial_validation_split(xy.astype(np.int64), y, fraction, seed, window)
+        if not window:
+            return None
+        parts = spatial_validation_split(xy.astype(np.int64), y, fraction, seed, int(window))
         fit, held = parts.fit, parts.validation
     else:
         fit, held = validation_split(y, fraction, seed)
