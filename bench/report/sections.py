@@ -309,10 +309,10 @@ def time_section(g: DatasetGroup) -> list[str]:
     for r in cnn_runs:
         d = r.d
         refit = d.get("refit") or {}
+        epochs, per_epoch, rate = _cnn_epochs(d)
         rows.append([
-            r.label, f"{d.get('epochs_run', NOT_RECORDED)} / {d.get('epochs', NOT_RECORDED)}",
-            str(d.get("batch_size", NOT_RECORDED)), fmt_seconds(d.get("train_seconds")),
-            fmt_seconds(d.get("seconds_per_epoch")), fmt_rate(d.get("train_samples_per_second")),
+            r.label, epochs, str(d.get("batch_size", NOT_RECORDED)), fmt_seconds(d.get("train_seconds")),
+            fmt_seconds(per_epoch), fmt_rate(rate),
             *([f"{refit['epochs']} on {refit.get('train_samples', NOT_RECORDED)} px" if refit else NA,
                fmt_seconds(refit.get("train_seconds")) if refit else NA] if refits else []),
             fmt_seconds(d.get("inference_seconds")), fmt_rate(d.get("inference_samples_per_second")),
@@ -322,6 +322,19 @@ def time_section(g: DatasetGroup) -> list[str]:
     out += table(head, rows or [[NOT_RUN] * len(head)], "l" + "r" * (len(head) - 1))
     out += _backend_flags(g.of("cnn"))
     return out
+
+
+def _cnn_epochs(d: dict) -> tuple[str, float | None, float | None]:
+    """(epochs run / budget, seconds per epoch of one model, training samples per second). Spatial CV trains
+    one model per fold: its history is the mean curve, its seconds every fold's, so per model-epoch."""
+    folds = (d.get("validation") or {}).get("folds") if (d.get("validation") or {}).get("kind") == "spatial-cv" \
+        else None
+    per_epoch, rate = d.get("seconds_per_epoch"), d.get("train_samples_per_second")
+    if not folds:
+        return f"{d.get('epochs_run', NOT_RECORDED)} / {d.get('epochs', NOT_RECORDED)}", per_epoch, rate
+    budget = (d.get("hyper") or {}).get("cv_epochs", NOT_RECORDED)
+    return (f"{d.get('epochs_run', NOT_RECORDED)} / {budget} x {folds} folds",
+            per_epoch / folds if is_num(per_epoch) else None, rate * folds if is_num(rate) else None)
 
 
 def _backend_flags(runs: list[Run]) -> list[str]:
