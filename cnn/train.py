@@ -179,12 +179,8 @@ def train(
         model.compile(optimizer=make_optimizer(config), loss=config.loss, metrics=["accuracy"])
         initial_epoch = 0
     flags["jit_compile"] = bool(model.jit_compile)  # Keras' "auto": XLA on JAX, not for TensorFlow on CPU only
-    if launch.writer:
-        out.mkdir(parents=True, exist_ok=True)  # first write: every input check has passed
-    log(f"model {config.model}: {model.count_params():,} parameters, input {input_shape}, {len(classes)} classes; "
-        f"protocol {config.protocol}; selection: {selection_rule(config)}")
-    log(f"backend {keras.backend.backend()}: {describe(flags)}; {n_devices} device(s)"
-        + (f" in {launch.count} processes ({launch.launcher})" if launch.multi else ""))
+    _start_writing(out, config, f"{model.count_params():,} parameters, input {input_shape}", len(classes), flags,
+                   n_devices, launch, log)
 
     eval_epochs = sorted({e for e in range(config.eval_every, config.epochs + 1, config.eval_every)} | {config.epochs})
     run.start_clock()
@@ -226,6 +222,17 @@ def train(
     )
 
 
+def _start_writing(out: Path, config: Config, model_desc: str, n_classes: int, flags: dict, n_devices: int,
+                   launch: Launch, log: Callable[[str], None]) -> None:
+    """Every input check has passed: create OUT (process 0) and say what will train, and where."""
+    if launch.writer:
+        out.mkdir(parents=True, exist_ok=True)
+    log(f"model {config.model}: {model_desc}, {n_classes} classes; protocol {config.protocol}; "
+        f"selection: {selection_rule(config)}")
+    log(f"backend {keras.backend.backend()}: {describe(flags)}; {n_devices} device(s)"
+        + (f" in {launch.count} processes ({launch.launcher})" if launch.multi else ""))
+
+
 def _save_and_predict(model: keras.Model, test_ds: WindowDataset, classes: list[int], out: Path,
                       launch: Launch) -> tuple[np.ndarray, float]:
     """Save the tested model as OUT/model.keras (process 0), then its test predictions and their seconds."""
@@ -246,12 +253,8 @@ def _train_cross_validated(wf: WindowFile, out: Path, config: Config, classes: l
         raise InputError("--val-split spatial-cv needs the spatial fold builder (hsbench cnn passes the SVM's)")
     folds, exclude = make_folds(wf.train_labels, wf.train_coords, config.val_folds, config.seed,
                                 max(wf.window - 1, 0))
-    if launch.writer:
-        out.mkdir(parents=True, exist_ok=True)  # first write: every input check has passed
-    log(f"model {config.model}: input {(wf.window, wf.window, wf.bands, 1)}, {len(classes)} classes; "
-        f"protocol {config.protocol}; selection: {selection_rule(config)}")
-    log(f"backend {keras.backend.backend()}: {describe(flags)}; {n_devices} device(s)"
-        + (f" in {launch.count} processes ({launch.launcher})" if launch.multi else ""))
+    _start_writing(out, config, f"input {(wf.window, wf.window, wf.bands, 1)}", len(classes), flags, n_devices,
+                   launch, log)
     cv: CrossValidation = cross_validate(wf, config, y_train, folds, exclude, out, n_classes=len(classes),
                                          shard=shard, writer=launch.writer, resume=resume, verbose=verbose, log=log)
     mean = RunState(config, out, log, writer=launch.writer)
