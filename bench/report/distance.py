@@ -28,7 +28,8 @@ class Distances:
     same_class: float  # median px to the nearest fitted pixel of the same class (inf: none of it fitted)
 
 
-def _distances(src: np.ndarray, src_y: np.ndarray, dst: np.ndarray, dst_y: np.ndarray) -> tuple[np.ndarray, ...]:
+def nearest_distances(src: np.ndarray, src_y: np.ndarray, dst: np.ndarray,
+                      dst_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per `src` pixel: distance to the nearest `dst` pixel (any class), and of its own class (inf: none)."""
     any_class = cKDTree(dst).query(src, p=np.inf)[0]
     same = np.full(len(src), np.inf)
@@ -55,7 +56,8 @@ def distances_of_test_pixels(info: dict) -> Distances | None:
     train, test = _train(info), info.get("test") or {}
     if train is None or not test.get("coords"):
         return None
-    return _medians(*_distances(np.asarray(test["coords"], dtype=np.float64), np.asarray(test["labels"]), *train))
+    test_xy = np.asarray(test["coords"], dtype=np.float64)
+    return _medians(*nearest_distances(test_xy, np.asarray(test["labels"]), *train))
 
 
 def selection_distances(info: dict, run: Run) -> Distances | None:
@@ -82,7 +84,7 @@ def _fold_distances(xy: np.ndarray, y: np.ndarray, folds: np.ndarray, exclude: n
     for f in range(exclude.shape[0]):
         held, fit = folds == f, (folds != f) & ~exclude[f]
         if held.any() and fit.any():
-            per_fold.append(_distances(xy[held], y[held], xy[fit], y[fit]))
+            per_fold.append(nearest_distances(xy[held], y[held], xy[fit], y[fit]))
     if not per_fold:
         return None
     return _medians(*(np.concatenate(parts) for parts in zip(*per_fold, strict=True)))
@@ -111,4 +113,4 @@ def _validation_distances(xy: np.ndarray, y: np.ndarray, d: dict, info: dict) ->
         return None  # not the rows the run used (other code or data): no guess
     if len(held) == 0 or len(fit) == 0:
         return None
-    return _medians(*_distances(xy[held], y[held], xy[fit], y[fit]))
+    return _medians(*nearest_distances(xy[held], y[held], xy[fit], y[fit]))

@@ -1,0 +1,107 @@
+"""Diagnosis: how far spatial CV holds its pixels out, for a range of buffers, against how far the test
+pixels lie from the training pixels (nearest-neighbour distance matching).
+
+A CV estimate transfers to the test when its held-out pixels are as far from the fitted
+pixels as the test pixels are from the training pixels (Milà et al., Methods Ecol. Evol.
+13 (2022) 1304; Linnenbrink et al., Geosci. Model Dev. 17 (2024) 5897). For each prepared
+dataset and each buffer this builds the SVM grid's spatial folds (hsbench.svm.folds, seeded
+as `hsbench grid` is by default) and records:
+
+  w_any          the W statistic: the area between the empirical distribution functions of
+                 the held-out -> nearest fitted distances and the test -> nearest training
+                 distances, any class (label-free: what a user could match without test labels);
+                 smaller is closer
+  median_any     median held-out distance, any class, against the test's
+  median_same    the same to the nearest pixel of the pixel's own class (labels used after the
+                 fact, for the diagnosis only)
+  fit_rows       training rows per fold on average (a wider buffer leaves fewer to fit)
+
+Chebyshev distances in pixels. A buffer that leaves a fold fewer than two classes is
+recorded as refused.
+
+    python -m hsbench.benchmarks.cv_distance runs/indian_pines-disjoint runs/indian_pines-disjoint-0.1-s1 \\
+        --out results/benchmarks/cv_distance.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from hsbench.atomic import write_json
+from hsbench.provenance import command_line, host_info, now_iso, package_versions
+from hsbench.report.distance import nearest_distances
+from hsbench.svm.errors import InputError as FoldError
+from hsbench.svm.folds import make_spatial_folds
+
+BUFFERS = (0, 4, 8, 10, 12, 14, 16)
+
+
+def w_statistic(a: np.ndarray, b: np.ndarray) -> float:
+    """Area between the empirical distribution functions of `a` and `b` (integer pixel distances)."""
+    top = int(max(a.max(), b.max())) + 1
+    grid = np.arange(top + 1)
+    fa = np.searchsorted(np.sort(a), grid, side="right") / len(a)
+    fb = np.searchsorted(np.sort(b), grid, side="right") / len(b)
+    return float(np.abs(fa - fb).sum())
+
+
+def measure(data: Path, buffers: tuple[int, ...], n_folds: int = 10, seed: int = 0) -> dict:
+    meta = json.loads((data / "dataset.json").read_text())
+    xy = np.asarray(meta["train"]["coords"], dtype=np.float64)
+    y = np.asarray(meta["train"]["labels"])
+    txy, ty = np.asarray(meta["test"]["coords"], dtype=np.float64), np.asarray(meta["test"]["labels"])
+    test_any, test_same = nearest_distances(txy, ty, xy, y)
+    rows: list[dict] = []
+    for buffer in buffers:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a class in fewer folds: the same for every buffer
+                folds, exclude = make_spatial_folds(y, xy.astype(np.int64), n_folds, seed, buffer)
+        except FoldError as exc:
+            rows.append({"buffer": buffer, "refused": str(exc)})
+            continue
+        any_d, same_d, fit = [], [], []
+        for f in range(n_folds):
+            held, fitted = folds == f, (folds != f) & ~exclude[f]
+            a, s = nearest_distances(xy[held], y[held], xy[fitted], y[fitted])
+            any_d.append(a)
+            same_d.append(s)
+            fit.append(int(fitted.sum()))
+        held_any, held_same = np.concatenate(any_d), np.concatenate(same_d)
+        rows.append({"buffer": buffer, "w_any": w_statistic(held_any, test_any),
+                     "median_any": float(np.median(held_any)), "median_same": float(np.median(held_same)),
+                     "fit_rows": float(np.mean(fit))})
+    ok: list[dict] = [r for r in rows if "w_any" in r]
+    return {"data": str(data), "split": meta.get("split", {}).get("kind"), "seed": meta.get("split", {}).get("seed"),
+            "train_rows": len(y), "test_median_any": float(np.median(test_any)),
+            "test_median_same": float(np.median(test_same)), "buffers": rows,
+            "best_buffer_by_w": min(ok, key=lambda r: r["w_any"])["buffer"] if ok else None}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("data", nargs="+", type=Path, help="prepared dataset directories (dataset.json with coordinates)")
+    p.add_argument("--buffers", default=",".join(map(str, BUFFERS)), help="buffers in pixels (default: %(default)s)")
+    p.add_argument("--folds", type=int, default=10, help="folds (default: %(default)s, as hsbench grid)")
+    p.add_argument("--out", type=Path, default=Path("results/benchmarks/cv_distance.json"))
+    args = p.parse_args(argv)
+    buffers = tuple(int(b) for b in args.buffers.split(","))
+    cases = [measure(d, buffers, args.folds) for d in args.data]
+    for c in cases:
+        print(f"{c['data']}: test {c['test_median_same']:.0f} / {c['test_median_any']:.0f} px (same / any class); "
+              + "; ".join(f"buffer {r['buffer']}: W {r['w_any']:.1f}, held-out {r['median_same']:.0f} / "
+                          f"{r['median_any']:.0f} px, {r['fit_rows']:.0f} rows fitted" if "w_any" in r
+                          else f"buffer {r['buffer']}: refused" for r in c["buffers"]))
+    write_json(args.out, {"kind": "cv_distance", "command": command_line(), "created": now_iso(),
+                          "host": host_info(), "versions": package_versions(), "folds": args.folds, "cases": cases})
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
