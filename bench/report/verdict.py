@@ -139,7 +139,7 @@ def selection_section(g: DatasetGroup) -> list[str]:
     out += table(["method", "selected on", "selection accuracy", "test OA", "gap",
                   "selection px to fitted px (same class / any)"], rows or [[NOT_RUN] * 6], "llrrrr")
     test_px = _fmt_distances(distances_of_test_pixels(g.info))
-    out += ["", f"Test pixels to the nearest training pixel: {test_px} px (same class / any class, medians). "
+    out += ["", f"Test pixels to the nearest training pixel: {test_px} px (same class / any class). "
             + DISTANCE_TEXT]
     n_test = len(get(g.info, "test", "labels") or [])
     out += ["", MCNEMAR_TEXT.format(n=f"{n_test:,}" if n_test else "(unknown number of)"), ""]
