@@ -139,8 +139,6 @@ def stages(cfg: RunConfig) -> list[Stage]:
     # seeds includes the network's own randomness
     cnn = ["cnn", "--data", str(data), "--protocol", cfg.cnn_protocol, "--backend", cfg.cnn_backend,
            "--seed", str(cfg.seed), "--out", str(cnn_dir), "--progress", "epoch"]
-    if cfg.cnn_protocol == "modern":
-        cnn.append("--refit")  # the default, named so that a result made before the refit is made again
     if cfg.cnn_epochs:
         cnn += ["--epochs", str(cfg.cnn_epochs)]
     # an earlier run of this stage was interrupted after a checkpoint (or finished: --epochs may extend it)
@@ -150,12 +148,14 @@ def stages(cfg: RunConfig) -> list[Stage]:
 
 
 def _checkpoint_seed(cnn_dir: Path) -> int | None:
-    """The seed of the CNN checkpoint in `cnn_dir` (0 in checkpoints that did not record it), or None."""
-    state = cnn_dir / "checkpoint" / "state.json"
-    try:
-        return int(json.loads(state.read_text())["config"].get("seed", 0))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    """The seed of the CNN checkpoint in `cnn_dir` (0 in checkpoints that did not record it), or None.
+    A spatially cross-validated run checkpoints per fold: its first fold's tells."""
+    for state in (cnn_dir / "checkpoint" / "state.json", cnn_dir / "cv" / "fold-00" / "checkpoint" / "state.json"):
+        try:
+            return int(json.loads(state.read_text())["config"].get("seed", 0))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return None
 
 
 def _feature_args(features: tuple[str, ...]) -> list[str]:

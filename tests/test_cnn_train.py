@@ -167,8 +167,7 @@ def test_the_refit_trains_a_fresh_model_on_every_training_pixel_for_the_kept_epo
 
     monkeypatch.setattr(train_mod, "WindowDataset", Spy)
     monkeypatch.setattr(refit_mod, "WindowDataset", Spy)
-    cfg = replace(PROTOCOLS["modern"], epochs=4, batch_size=16, val_fraction=0.25)
-    assert cfg.refit  # the modern protocol's default
+    cfg = replace(PROTOCOLS["modern"], epochs=4, batch_size=16, val_fraction=0.25, refit=True)
     res = train(wfile, tmp_path / "r", cfg, verbose=0, log=lambda m: None)
     n_train = len(WindowFile(wfile).train_labels)
     r = res.refit
@@ -183,8 +182,11 @@ def test_the_refit_trains_a_fresh_model_on_every_training_pixel_for_the_kept_epo
     assert res.selected_predictions is not None and len(res.selected_predictions) == len(res.predictions)
     assert (tmp_path / "r" / "refit" / "history.csv").is_file() and "refit" in res.selection
 
-    plain = train(wfile, tmp_path / "p", replace(cfg, refit=False), verbose=0, log=lambda m: None)
-    assert plain.refit is None and plain.selected_predictions is None and plain.best_epoch == res.best_epoch
+    # the default after a single validation part: the kept weights are tested, no refit
+    plain = train(wfile, tmp_path / "p", replace(cfg, refit=None), verbose=0, log=lambda m: None)
+    assert plain.config.refit is False and plain.refit is None and plain.selected_predictions is None
+    assert plain.best_epoch == res.best_epoch
+    np.testing.assert_array_equal(plain.predictions, res.selected_predictions)  # the same kept weights
 
 
 def test_a_refit_killed_mid_way_resumes_to_the_same_model_and_keeps_the_wall_time(tmp_path, wfile):
@@ -192,7 +194,7 @@ def test_a_refit_killed_mid_way_resumes_to_the_same_model_and_keeps_the_wall_tim
     from dataclasses import replace
 
     cfg = replace(PROTOCOLS["modern"], epochs=3, batch_size=16, val_fraction=0.25, patience=None,
-                  checkpoint_every=1, monitor="accuracy")
+                  checkpoint_every=1, monitor="accuracy", refit=True)
     full = train(wfile, tmp_path / "full", cfg, verbose=0, log=lambda m: None)
     assert full.refit is not None
     if full.refit.epochs < 2:

@@ -60,7 +60,7 @@ def written(tmp_path_factory):
     assert main(["grid", "--data", str(data), "--gamma", "1,2", "--C", "1,10", "--folds", "3", "--cv-buffer", "1",
                  "--quiet", "--out", str(d / "svm.json")]) == 0
     assert main(["cnn", "--data", str(data), "--out", str(d / "cnn"), "--protocol", "modern", "--epochs", "1",
-                 "--val-split", "spatial", "--progress", "none"]) == 0
+                 "--val-split", "spatial", "--refit", "--progress", "none"]) == 0
     return {
         "dataset": json.loads((data / "dataset.json").read_text()),
         "svm_grid": json.loads((d / "svm.json").read_text()),
@@ -87,7 +87,7 @@ def test_every_documented_key_is_written(written):
     assert set(results.BEST_KEYS) <= set(written["svm_grid"]["best"])
     for row in written["cnn"]["history_rows"]:
         assert set(results.HISTORY_KEYS) <= set(row)
-    refit = written["cnn"]["refit"]  # the modern protocol refits by default
+    refit = written["cnn"]["refit"]  # asked for (--refit): after a single validation part it is off by default
     assert set(results.REFIT_KEYS) == set(refit) and refit["epochs"] == written["cnn"]["best_epoch"] == 1
     formats = (ROOT / "docs" / "FORMATS.md").read_text()
     refit_doc = formats.split("refit           null", 1)[1].split("\nwall_scope", 1)[0]

@@ -37,8 +37,8 @@ def test_run_all_stages_then_resume(tmp_path, cli, monkeypatch):
     assert eap["dataset"]["feature_set"]["n_features"] == 4 * (1 + 2 * 1)  # 20 x 20: area 100 only
     assert eap["dataset"]["feature_set"]["params"]["dropped_area"] == [500, 1000, 5000]
     assert cnn["kind"] == "cnn" and cnn["epochs_run"] <= 2
-    # the tested CNN is refitted on every training pixel for the kept epoch count, and the report says so
-    assert cnn["refit"]["epochs"] == cnn["best_epoch"] and cnn["refit"]["train_samples"] == len(serial["folds"])
+    # a random split: stratified validation, the kept weights tested (no refit by default)
+    assert cnn["hyper"]["val_split"] == "stratified" and cnn["refit"] is None
     assert json.loads((res / "dataset.json").read_text())["kind"] == "dataset"
     report = (tmp_path / "results" / "cube" / "REPORT.md").read_text()
     assert f"{100 * serial['test']['oa']:.2f}" in report
@@ -47,9 +47,8 @@ def test_run_all_stages_then_resume(tmp_path, cli, monkeypatch):
     assert len(gpu_rows) == 2 and all(line.split("|")[2].strip() == "not run" for line in gpu_rows)
     assert "svm_seed_serial" in out and "cnn_modern_tensorflow/cnn" in out  # the terminal summary
     assert "| SVM EAP |" in report and "| SVM raw |" in report
-    assert f"tested: refit on {len(serial['folds'])} px for {cnn['best_epoch']} epochs" in report
     assert "Test pixels to the nearest training pixel: 1 / 1 px" in report  # a random split: neighbours
-    assert "| refit epochs | refit (s) |" in report
+    assert "refit" not in report.split("### 4. Time")[1].split("### 5.")[0]  # no refit column without a refit
 
     # lose one stage's result: a second run redoes that stage only
     (res / "svm_seed_mpi2.json").unlink()
@@ -130,13 +129,15 @@ def test_the_cnn_stage_is_seeded_by_the_split_seed_and_resumes_only_its_own_chec
     cfg = RunConfig(seed=3, results=tmp_path / "results", work=tmp_path / "runs", ranks=1)
     cnn = stages(cfg)[-1]
     args = cnn.args
-    assert args[args.index("--seed") + 1] == "3" and "--refit" in args and not cnn.resume
+    assert args[args.index("--seed") + 1] == "3" and not cnn.resume
     state = cnn.output.parent / "checkpoint" / "state.json"
     state.parent.mkdir(parents=True)
     state.write_text(json.dumps({"config": {"seed": 0}}))  # a checkpoint of seed 0: another run
     assert not stages(cfg)[-1].resume
     state.write_text(json.dumps({"config": {"seed": 3}}))
     assert stages(cfg)[-1].resume
-    seed_protocol = stages(RunConfig(seed=3, results=tmp_path / "r2", work=tmp_path / "w2", ranks=1,
-                                     cnn_protocol="seed"))[-1]
-    assert "--refit" not in seed_protocol.args  # nothing to refit with: it selects on the test set
+    state.unlink()  # a spatially cross-validated run checkpoints per fold: the first fold's seed tells
+    fold = cnn.output.parent / "cv" / "fold-00" / "checkpoint" / "state.json"
+    fold.parent.mkdir(parents=True)
+    fold.write_text(json.dumps({"config": {"seed": 3}}))
+    assert stages(cfg)[-1].resume

@@ -57,7 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--refit", action=argparse.BooleanOptionalAction, default=None,
                    help="modern: after validation has chosen the epoch count, train a fresh model on every "
                         "training pixel for that many epochs and test it, as the SVM refits its best cell on all "
-                        "rows (modern: on; the seed protocol has no validation part to choose with)")
+                        "rows (default: only after spatial-cv, which keeps no model to test; after a single "
+                        "validation part the kept weights are tested; the seed protocol has none to choose with)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed for initialisation, shuffling and the validation split (default: %(default)s)")
     p.add_argument("--devices", choices=DEVICES, default="1",
