@@ -61,6 +61,11 @@ def test_a_disjoint_split_selects_by_spatial_cv_over_the_svm_folds_and_tests_the
         assert (out / "cv" / f"fold-{k:02d}" / "history.csv").is_file()
     assert res["refit"]["epochs"] == res["best_epoch"] and res["refit"]["selected_test"] is None
     assert "refit on" in capsys.readouterr().out
+    # a finished cross-validated run resumes from its fold and refit checkpoints (it has no checkpoint/)
+    assert main(["cnn", "--data", str(wfile), "--out", str(out), "--protocol", "modern", "--val-folds", "3",
+                 "--cv-epochs", "2", "--batch-size", "32", "--progress", "none", "--resume"]) == 0
+    again = json.loads((out / "cnn.json").read_text())
+    assert again["test"]["predictions"] == res["test"]["predictions"] and again["wall_scope"] == "run"
 
 
 def _damaged(tmp_path, wfile, fn):
