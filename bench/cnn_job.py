@@ -110,8 +110,8 @@ def run_cnn_job(job: CnnJob) -> int:
 
 def _run(job: CnnJob, launch: Launch) -> int:
     select_backend(job.backend)
-    from hsbench.cnn.checkpoint import CHECKPOINT_DIR, STATE_FILE, read_checkpoint
-    from hsbench.cnn.crossval import CV_DIR
+    from hsbench.cnn.checkpoint import read_checkpoint
+    from hsbench.cnn.crossval import resumes_from_folds
     from hsbench.cnn.loop import TrainingInterrupted
     from hsbench.cnn.train import train
 
@@ -124,9 +124,8 @@ def _run(job: CnnJob, launch: Launch) -> int:
                          "test pixels for the CNN's test metrics; prepare a random or disjoint split")
     overrides = dict(job.overrides)
     if job.resume and "epochs" not in overrides:  # keep the interrupted run's budget, not the protocol default
-        if (job.out / CHECKPOINT_DIR / STATE_FILE).is_file() or not (job.out / CV_DIR).is_dir():
+        if not resumes_from_folds(job.out):  # a cross-validated run's budget is per fold, in its own config
             overrides["epochs"] = read_checkpoint(job.out)["config"]["epochs"]
-        # else: a cross-validated run, whose checkpoints are per fold (hsbench.cnn.crossval)
     config = replace(PROTOCOLS[job.protocol], **overrides)
     if launch.writer:  # the one writer; probes from several processes would race on the parents they create
         check_output_dir(job.out)

@@ -147,6 +147,19 @@ class RunState:
         np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
 
 
+def matching_checkpoint(run: RunState, settings: tuple[str, ...]) -> dict | None:
+    """The checkpoint in `run.ckpt_dir` if it is of this data and its config agrees with `run.config` on
+    `settings` (Config field names); else None: the run starts afresh."""
+    path = run.ckpt_dir / STATE_FILE
+    if not path.is_file():
+        return None
+    state = json.loads(path.read_text())
+    saved, now = state.get("config", {}), asdict(run.config)
+    if state.get("data_fingerprint") != run.data_fingerprint or any(saved.get(k) != now[k] for k in settings):
+        return None
+    return state
+
+
 def read_checkpoint(out: str | os.PathLike) -> dict:
     path = Path(out) / CHECKPOINT_DIR / STATE_FILE
     if not path.is_file():

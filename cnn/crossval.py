@@ -16,7 +16,6 @@ Each fold checkpoints under OUT/cv/fold-KK/ and a resume skips the finished fold
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,12 +23,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from hsbench.cnn.checkpoint import STATE_FILE, RunState, data_fingerprint
+from hsbench.cnn.checkpoint import CHECKPOINT_DIR, STATE_FILE, RunState, data_fingerprint, matching_checkpoint
 from hsbench.cnn.config import Config
 from hsbench.cnn.dataset import WindowDataset
-from hsbench.cnn.loop import fit_epochs
-from hsbench.cnn.models import build_model
-from hsbench.cnn.optimizer import make_optimizer
+from hsbench.cnn.loop import fit_epochs, start_model
 from hsbench.cnn.windows import WindowFile
 
 CV_DIR = "cv"
@@ -64,17 +61,11 @@ def cross_validate(wf: WindowFile, config: Config, y_train: np.ndarray, folds: n
         if len(held) == 0 or len(fit) == 0:
             continue
         run = RunState(fconfig, out / CV_DIR / f"fold-{k:02d}", log, data_fingerprint(wf), writer=writer)
-        state = _state_to_resume(run, config) if resume else None
+        state = matching_checkpoint(run, ("epochs", "seed", "val_folds")) if resume else None
         keras.utils.set_random_seed(config.seed)  # every fold's model starts as the refit will
-        if state is not None:
-            model = keras.models.load_model(run.ckpt_dir / state["model_file"])
-            run.restore(state, model)
-            initial_epoch = int(state["epoch"])
-            resumed += 1
-        else:
-            model = build_model(config.model, (wf.window, wf.window, wf.bands, 1), n_classes)
-            model.compile(optimizer=make_optimizer(config), loss=config.loss, metrics=["accuracy"])
-            initial_epoch = 0
+        model, initial_epoch = start_model(run, state, config, (wf.window, wf.window, wf.bands, 1),
+                                           n_classes, str(wf.path))
+        resumed += state is not None
         where = ("; finished in an earlier session" if initial_epoch >= fconfig.epochs
                  else f"; from epoch {initial_epoch}" if initial_epoch else "")
         log(f"spatial CV fold {k + 1} of {config.val_folds}: {len(fit)} pixels fitted, {len(held)} held out, "
@@ -105,6 +96,11 @@ def cross_validate(wf: WindowFile, config: Config, y_train: np.ndarray, folds: n
                            wall_seconds=wall, session_seconds=session, resumed_folds=resumed)
 
 
+def resumes_from_folds(out: Path) -> bool:
+    """A --resume of OUT finds a cross-validated run: fold checkpoints (cv/) and no checkpoint/ of its own."""
+    return (out / CV_DIR).is_dir() and not (out / CHECKPOINT_DIR / STATE_FILE).is_file()
+
+
 def _mean_curve(histories: list[list[dict]]) -> list[dict]:
     """Per epoch, the unweighted mean over the folds (as the SVM's mean fold accuracy); seconds summed."""
     n = min(len(h) for h in histories)
@@ -124,15 +120,3 @@ def _best_epoch(history: list[dict], monitor: str) -> int:
         best = min(history, key=lambda r: (r["val_loss"], -r["val_accuracy"], r["epoch"]))
     return int(best["epoch"])
 
-
-def _state_to_resume(run: RunState, config: Config) -> dict | None:
-    """The fold's checkpoint if it is of this data, seed and epoch budget; else None (the fold trains afresh)."""
-    path = run.ckpt_dir / STATE_FILE
-    if not path.is_file():
-        return None
-    state = json.loads(path.read_text())
-    saved = state.get("config", {})
-    if (state.get("data_fingerprint") != run.data_fingerprint or saved.get("epochs") != config.cv_epochs
-            or saved.get("seed") != config.seed or saved.get("val_folds") != config.val_folds):
-        return None
-    return state

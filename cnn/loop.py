@@ -9,7 +9,11 @@ import time
 import keras
 
 from hsbench.cnn.checkpoint import RunState
+from hsbench.cnn.config import Config
 from hsbench.cnn.dataset import EpochSetter
+from hsbench.cnn.errors import InputError
+from hsbench.cnn.models import build_model
+from hsbench.cnn.optimizer import make_optimizer
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -58,6 +62,22 @@ class Monitor(keras.callbacks.Callback):
             run.checkpoint(self.model, epoch + 1)
         if run.stop_signal is not None:
             self.model.stop_training = True
+
+
+def start_model(run: RunState, state: dict | None, config: Config, input_shape: tuple[int, ...],
+                n_classes: int, source: str) -> tuple[keras.Model, int]:
+    """(model, epochs already trained): the checkpointed model with `run` restored from `state`, or a
+    fresh compiled one; InputError naming `source` when the model does not fit the windows."""
+    if state is not None:
+        model = keras.models.load_model(run.ckpt_dir / state["model_file"])
+        run.restore(state, model)
+        return model, int(state["epoch"])
+    try:
+        model = build_model(config.model, input_shape, n_classes)
+    except ValueError as exc:  # e.g. windows too small for three valid 3x3 convolutions
+        raise InputError(f"{source}: model {config.model} does not fit windows {input_shape}: {exc}") from None
+    model.compile(optimizer=make_optimizer(config), loss=config.loss, metrics=["accuracy"])
+    return model, 0
 
 
 def fit_epochs(model: keras.Model, train_ds: keras.utils.PyDataset, run: RunState, *, epochs: int,

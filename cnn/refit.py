@@ -10,7 +10,6 @@ like the selection run.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,12 +17,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from hsbench.cnn.checkpoint import STATE_FILE, RunState, data_fingerprint
+from hsbench.cnn.checkpoint import RunState, data_fingerprint, matching_checkpoint
 from hsbench.cnn.config import Config
 from hsbench.cnn.dataset import WindowDataset
-from hsbench.cnn.loop import fit_epochs
-from hsbench.cnn.models import build_model
-from hsbench.cnn.optimizer import make_optimizer
+from hsbench.cnn.loop import fit_epochs, start_model
 from hsbench.cnn.windows import WindowFile
 
 REFIT_DIR = "refit"
@@ -49,17 +46,15 @@ def refit(wf: WindowFile, config: Config, epochs: int, y_train: np.ndarray, out:
     """Train a fresh model on every training row of `wf` for `epochs` epochs (`y_train`: one-hot, all rows)."""
     rconfig = replace(config, epochs=epochs, patience=None)  # no evaluation: nothing stops it early
     run = RunState(rconfig, out / REFIT_DIR, log, data_fingerprint(wf), writer=writer)
-    state = _state_to_resume(run, epochs, log) if resume else None
+    state = matching_checkpoint(run, ("epochs", "seed")) if resume else None
+    if resume and state is None and run.ckpt_dir.is_dir():
+        log(f"refit: the checkpoint in {run.ckpt_dir} is of other data, seed or epoch count: refitting afresh")
     keras.utils.set_random_seed(config.seed)  # the same start as the selection run had
-    if state is not None:
-        model = keras.models.load_model(run.ckpt_dir / state["model_file"])
-        run.restore(state, model)
-        initial_epoch = int(state["epoch"])
+    model, initial_epoch = start_model(run, state, config, (wf.window, wf.window, wf.bands, 1),
+                                       n_classes, str(wf.path))
+    if initial_epoch:
         log(f"refit: resuming after epoch {initial_epoch} of {epochs}")
     else:
-        model = build_model(config.model, (wf.window, wf.window, wf.bands, 1), n_classes)
-        model.compile(optimizer=make_optimizer(config), loss=config.loss, metrics=["accuracy"])
-        initial_epoch = 0
         log(f"refit: a fresh model on all {len(y_train)} training pixels for {epochs} epochs (the kept epoch)")
     train_ds = WindowDataset(wf, wf.train_coords, y_train, config.batch_size, shuffle=True, seed=config.seed,
                              augment=config.augment, shard=shard)
@@ -73,16 +68,4 @@ def refit(wf: WindowFile, config: Config, epochs: int, y_train: np.ndarray, out:
         session_seconds=run.session_seconds(), resumed_from=initial_epoch or None,
         history_path=run.out / "history.csv",
     )
-
-
-def _state_to_resume(run: RunState, epochs: int, log: Callable[[str], None]) -> dict | None:
-    """The refit checkpoint if it is of this data and epoch count; else None (refit afresh)."""
-    path = run.ckpt_dir / STATE_FILE
-    if not path.is_file():
-        return None
-    state = json.loads(path.read_text())
-    if state.get("data_fingerprint") != run.data_fingerprint or state["config"].get("epochs") != epochs:
-        log(f"refit: the checkpoint in {run.ckpt_dir} is of other data or another epoch count: refitting afresh")
-        return None
-    return state
 

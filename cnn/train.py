@@ -25,17 +25,16 @@ import keras
 import numpy as np
 
 from hsbench.cnn.atomic import atomic_path
-from hsbench.cnn.checkpoint import CHECKPOINT_DIR, STATE_FILE, RunState, data_fingerprint, read_checkpoint
+from hsbench.cnn.checkpoint import CHECKPOINT_DIR, RunState, data_fingerprint, read_checkpoint
 from hsbench.cnn.config import Config, resolve, selection_rule
-from hsbench.cnn.crossval import CV_DIR, CrossValidation, FoldMaker, cross_validate
+from hsbench.cnn.crossval import CrossValidation, FoldMaker, cross_validate, resumes_from_folds
 from hsbench.cnn.dataset import WindowDataset
 from hsbench.cnn.devices import device_name, predict, set_up_devices, undistributed
 from hsbench.cnn.distributed import Launch, agree, detect_launch
 from hsbench.cnn.errors import InputError
 from hsbench.cnn.flags import backend_flags, bf16_default, describe
-from hsbench.cnn.loop import fit_epochs
-from hsbench.cnn.models import MODELS, build_model
-from hsbench.cnn.optimizer import make_optimizer
+from hsbench.cnn.loop import fit_epochs, start_model
+from hsbench.cnn.models import MODELS
 from hsbench.cnn.refit import Refit, refit
 from hsbench.cnn.validation import ValidationRows, spatial_validation_split, validation_split
 from hsbench.cnn.windows import WindowFile
@@ -118,7 +117,7 @@ def train(
     input_shape = (wf.window, wf.window, wf.bands, 1)
     state = None
     # a cross-validated run keeps its checkpoints per fold (cv/), not in checkpoint/
-    if resume and ((out / CHECKPOINT_DIR / STATE_FILE).is_file() or not (out / CV_DIR).is_dir()):
+    if resume and not resumes_from_folds(out):
         state = read_checkpoint(out)
         if tuple(state["input_shape"]) != input_shape:
             raise InputError(
@@ -148,36 +147,27 @@ def train(
     index = {c: i for i, c in enumerate(classes)}
     onehot = np.eye(len(classes), dtype=np.float32)
     y_train = onehot[[index[int(c)] for c in wf.train_labels]]
-    fit_rows = np.arange(len(wf.train_labels))
-    parts: ValidationRows | None = None
-    if config.eval_set == "validation" and config.val_split != "spatial-cv":
-        parts = _validation_rows(wf, config)
-        fit_rows, val_rows = parts.fit, parts.validation
-        eval_coords, eval_y = wf.train_coords[val_rows], y_train[val_rows]
-    else:
-        eval_coords, eval_y = wf.test_coords, onehot[[index[int(c)] for c in wf.test_labels]]
     # several processes: each feeds its slice of every global batch (DataParallel joins them)
     shard = (launch.index, launch.count)
     if config.val_split == "spatial-cv":
         return _train_cross_validated(wf, out, config, classes, y_train, shard, flags, n_devices, launch,
                                       resume=resume, verbose=verbose, log=log, make_folds=make_folds)
+    fit_rows = np.arange(len(wf.train_labels))
+    parts: ValidationRows | None = None
+    if config.eval_set == "validation":
+        parts = _validation_rows(wf, config)
+        fit_rows, val_rows = parts.fit, parts.validation
+        eval_coords, eval_y = wf.train_coords[val_rows], y_train[val_rows]
+    else:
+        eval_coords, eval_y = wf.test_coords, onehot[[index[int(c)] for c in wf.test_labels]]
     train_ds = WindowDataset(wf, wf.train_coords[fit_rows], y_train[fit_rows], config.batch_size,
                              shuffle=True, seed=config.seed, augment=config.augment, shard=shard)
     eval_ds = WindowDataset(wf, eval_coords, eval_y, config.batch_size, shard=shard)
 
     run = RunState(config, out, log, data_fingerprint(wf), writer=launch.writer)
-    if state is not None:
-        model = keras.models.load_model(run.ckpt_dir / state["model_file"])
-        run.restore(state, model)
-        initial_epoch = state["epoch"]
+    model, initial_epoch = start_model(run, state, config, input_shape, len(classes), str(wf.path))
+    if initial_epoch:
         log(f"resuming after epoch {initial_epoch} (optimizer step {int(model.optimizer.iterations)})")
-    else:
-        try:
-            model = build_model(config.model, input_shape, len(classes))
-        except ValueError as exc:  # e.g. windows too small for three valid 3x3 convolutions
-            raise InputError(f"{wf.path}: model {config.model} does not fit windows {input_shape}: {exc}") from None
-        model.compile(optimizer=make_optimizer(config), loss=config.loss, metrics=["accuracy"])
-        initial_epoch = 0
     flags["jit_compile"] = bool(model.jit_compile)  # Keras' "auto": XLA on JAX, not for TensorFlow on CPU only
     _start_writing(out, config, f"{model.count_params():,} parameters, input {input_shape}", len(classes), flags,
                    n_devices, launch, log)
@@ -205,7 +195,7 @@ def train(
         walls.append(refitted.wall_seconds)
         session += refitted.session_seconds
     predictions, inference_seconds = _save_and_predict(model, test_ds, classes, out, launch)
-    known = all(w is not None for w in walls)
+    wall, scope = _wall(walls, session)
     return Result(
         config=config, params=model.count_params(), classes=classes, history=run.history,
         best_epoch=run.best_epoch, selection=selection_rule(config), epochs_run=len(run.history),
@@ -216,10 +206,16 @@ def train(
         resumed_from=initial_epoch or None, stopped_early=run.stopped_early,
         validation=parts.record() if parts is not None else None,
         model_path=out / "model.keras", history_path=out / "history.csv",
-        wall_seconds=float(sum(w for w in walls if w is not None)) if known else session,
-        wall_scope="run" if known else "last session",
-        refit=refitted, selected_predictions=selected_predictions,
+        wall_seconds=wall, wall_scope=scope, refit=refitted, selected_predictions=selected_predictions,
     )
+
+
+def _wall(phases: list[float | None], session: float) -> tuple[float, str]:
+    """(wall seconds, scope): every phase's whole-run wall when all are known ("run"), else this
+    session's ("last session": a checkpoint from before wall time was recorded)."""
+    if all(w is not None for w in phases):
+        return float(sum(w for w in phases if w is not None)), "run"
+    return session, "last session"
 
 
 def _start_writing(out: Path, config: Config, model_desc: str, n_classes: int, flags: dict, n_devices: int,
@@ -265,8 +261,7 @@ def _train_cross_validated(wf: WindowFile, out: Path, config: Config, classes: l
     flags["jit_compile"] = bool(refitted.model.jit_compile)
     test_ds = WindowDataset(wf, wf.test_coords, wf.test_labels, config.batch_size)
     predictions, inference_seconds = _save_and_predict(refitted.model, test_ds, classes, out, launch)
-    walls = (cv.wall_seconds, refitted.wall_seconds)
-    known = all(w is not None for w in walls)
+    wall, scope = _wall([cv.wall_seconds, refitted.wall_seconds], cv.session_seconds + refitted.session_seconds)
     fit_mean = round(float(np.mean(cv.fit_pixels)))  # pixels fitted per fold, on average
     validation = {"kind": "spatial-cv", "folds": cv.folds, "pixels": int(sum(cv.held_pixels)),
                   "fit_pixels": fit_mean, "buffer": max(wf.window - 1, 0),
@@ -279,9 +274,7 @@ def _train_cross_validated(wf: WindowFile, out: Path, config: Config, classes: l
         backend=keras.backend.backend(), backend_flags=flags, device=device_name(), n_devices=n_devices,
         processes=launch.count, resumed_from=None, stopped_early=False, validation=validation,
         model_path=out / "model.keras", history_path=out / "history.csv",
-        wall_seconds=float(sum(w for w in walls if w is not None)) if known
-        else cv.session_seconds + refitted.session_seconds,
-        wall_scope="run" if known else "last session", refit=refitted, selected_predictions=None,
+        wall_seconds=wall, wall_scope=scope, refit=refitted, selected_predictions=None,
     )
 
 

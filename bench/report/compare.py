@@ -37,10 +37,7 @@ def selection_of(run: Run) -> Selection:
         scheme = f"{val.get('folds', NOT_RECORDED)}-fold spatial CV"
         what = (f"{scheme}, buffer {val.get('buffer', NOT_RECORDED)} px, mean held-out accuracy, epoch "
                 f"{d.get('best_epoch', NOT_RECORDED)}")
-        refit = d.get("refit") or {}
-        what += (f"; tested: refit on {refit.get('train_samples', NOT_RECORDED)} px for "
-                 f"{refit.get('epochs', NOT_RECORDED)} epochs")
-        return Selection(what, at_best.get("val_accuracy"), scheme)
+        return Selection(what + _refit_text(d.get("refit") or {}), at_best.get("val_accuracy"), scheme)
     if val:
         what += f", {val.get('kind', NOT_RECORDED)}, {val.get('pixels', NOT_RECORDED)} px"
         unwatched, classes = val.get("classes_without_validation"), get(d, "test", "labels")
@@ -53,13 +50,18 @@ def selection_of(run: Run) -> Selection:
                     "fitted px left out)"
     scheme = f"{val['kind']} validation" if val.get("kind") else "validation"
     what += f", epoch {d.get('best_epoch', NOT_RECORDED)}"
-    refit = d.get("refit")
-    if refit:  # the tested model is the refit; the selected weights' own test OA shows what it changed
-        sel_oa = get(refit, "selected_test", "oa")
-        what += (f"; tested: refit on {refit.get('train_samples', NOT_RECORDED)} px for "
-                 f"{refit.get('epochs', NOT_RECORDED)} epochs (selected weights: test OA "
-                 f"{100 * sel_oa:.2f}%)" if is_num(sel_oa) else ")")
+    if d.get("refit"):  # the tested model is the refit
+        what += _refit_text(d["refit"])
     return Selection(what, at_best.get("val_accuracy"), scheme)
+
+
+def _refit_text(refit: dict) -> str:
+    """What was tested after selection; the selected weights' own test OA, where recorded, shows what the
+    refit changed."""
+    text = (f"; tested: refit on {refit.get('train_samples', NOT_RECORDED)} px for "
+            f"{refit.get('epochs', NOT_RECORDED)} epochs")
+    sel_oa = get(refit, "selected_test", "oa")
+    return text + (f" (selected weights: test OA {100 * sel_oa:.2f}%)" if is_num(sel_oa) else "")
 
 
 def gap(run: Run) -> float | None:

@@ -17,9 +17,10 @@ VERDICT_INTRO = (
     "One table per split: each method's test OA, AA and kappa, as mean ± standard deviation over the "
     "split seeds (sample std, n - 1; one seed: its value), beside the accuracy it was selected on (SVM: "
     "the best cell's CV accuracy; CNN: validation accuracy at the kept epoch) and the gap between the two, "
-    "so a leak shows at a glance. Both tested models are refitted on every training pixel after selection "
-    "(SVM: the best cell; CNN, where its results say refit: the kept epoch count). Wall time: SVM the whole "
-    "CV grid, per number of MPI ranks; CNN its training, refit included. McNemar: against each method of "
+    "so a leak shows at a glance. The SVM tests its best cell refitted on every training pixel; the CNN its "
+    "kept weights, or, where its results say refit (after spatial CV), a model refitted on every training "
+    "pixel for the kept epoch count. Wall time: SVM the whole CV grid, per number of MPI ranks; CNN its "
+    "training, fold models and refit included. McNemar: against each method of "
     "the other family on the same test pixels, the seeds each won and how many of the differences were "
     "significant (p < 0.05). Accuracies in %, gaps in points."
 )
