@@ -10,7 +10,8 @@ Each stage is a separate `hsbench` process (the parallel grid under
 `mpiexec`), so MPI and the Keras backend start clean. A stage is skipped when
 this checkout's `hsbench run` finished it with the same command line (so
 `--cnn-epochs 200` after a finished run trains again); an interrupted stage is
-re-run with `--resume`, which picks up its journal or checkpoint. Killing
+re-run with `--resume`, which picks up its checkpoint, or its journal when the stage
+was started with the same command line (a journal of other arguments is replaced). Killing
 `hsbench run` and starting it again with the same arguments therefore
 continues where it stopped; the stages of seeds already finished are all "done already".
 """
@@ -91,6 +92,9 @@ class Stage:
     output: Path  # the stage is done when this exists and the record says it was made by `args`
     ranks: int = 1
     resume: bool = False  # append --resume: an earlier run of this stage left a checkpoint
+    # a grid's journal is resumed only when this checkout last started the stage with these very
+    # arguments: a journal of other ones (another fold seed, say) answers another question
+    journaled: bool = False
 
     @property
     def identity(self) -> str:
@@ -126,14 +130,17 @@ def stages(cfg: RunConfig) -> list[Stage]:
     for grid in cfg.grids:
         for features in cfg.features:
             first = features == cfg.features[0]
-            grid_args = ["grid", "--data", str(data), "--features", features, "--grid", grid, "--resume"]
+            # the split seed seeds the folds too: the CNN's spatial CV holds out the very same sub-strips
+            grid_args = ["grid", "--data", str(data), "--features", features, "--grid", grid,
+                         "--seed", str(cfg.seed)]
             what, tag = (grid, grid) if first else (f"{grid}, {features}", f"{grid}_{slug(features)}")
             serial = out / f"svm_{tag}_serial.json"
-            result.append(Stage(f"svm {what} grid, 1 rank (serial)", [*grid_args, "--out", str(serial)], serial))
+            result.append(Stage(f"svm {what} grid, 1 rank (serial)", [*grid_args, "--out", str(serial)], serial,
+                                resume=True, journaled=True))
             if cfg.ranks > 1:
                 par = out / f"svm_{tag}_mpi{cfg.ranks}.json"
                 result.append(Stage(f"svm {what} grid, {cfg.ranks} MPI ranks", [*grid_args, "--out", str(par)],
-                                    par, ranks=cfg.ranks))
+                                    par, ranks=cfg.ranks, resume=True, journaled=True))
     cnn_dir = out / f"cnn_{cfg.cnn_protocol}_{cfg.cnn_backend}"
     # the split seed seeds the CNN too (initialisation, shuffle, validation block), so the spread over
     # seeds includes the network's own randomness
@@ -224,9 +231,12 @@ def _run_stages(cfg: RunConfig, done: _Done, tag: str) -> None:
         if stage.output.exists() and (prepared_as_asked(stage) if stage.name == "prepare" else done.has(stage)):
             print(f"{prefix}: done already ({stage.output})", flush=True)
             continue
+        if stage.journaled and not done.started_as(stage):
+            stage = replace(stage, resume=False)
         print(f"{prefix}: running", flush=True)
         t0 = time.perf_counter()
         argv = stage.argv()
+        done.start(stage)
         returncode = _wait_for(argv)
         if returncode != 0:
             raise StageFailed(f"{stage.name} failed with exit status {returncode}: {' '.join(argv)}", returncode)
@@ -235,7 +245,7 @@ def _run_stages(cfg: RunConfig, done: _Done, tag: str) -> None:
 
 
 class _Done:
-    """Stages that `hsbench run` itself finished in this checkout: output path -> stage identity.
+    """Stages that `hsbench run` itself finished (and started) in this checkout: output path -> stage identity.
 
     A results file alone does not mark a stage done: the reference results
     committed in results/ would otherwise make `hsbench run` on a fresh clone skip
@@ -246,18 +256,31 @@ class _Done:
 
     def __init__(self, path: Path):
         self.path = path
+        self.outputs, self.started = self._read("outputs"), self._read("started")
+
+    def _read(self, part: str) -> dict[str, str]:
         try:
-            outputs = json.loads(path.read_text())["outputs"]
-            self.outputs = {str(k): str(v) for k, v in outputs.items()}
+            return {str(k): str(v) for k, v in json.loads(self.path.read_text())[part].items()}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            self.outputs = {}
+            return {}
 
     def has(self, stage: Stage) -> bool:
         return self.outputs.get(str(stage.output)) == stage.identity
 
+    def started_as(self, stage: Stage) -> bool:
+        """This checkout last started the stage with the same arguments (its journal is theirs)."""
+        return self.started.get(str(stage.output)) == stage.identity
+
+    def start(self, stage: Stage) -> None:
+        self.started[str(stage.output)] = stage.identity
+        self._write()
+
     def add(self, stage: Stage) -> None:
         self.outputs[str(stage.output)] = stage.identity
-        atomic.write_json(self.path, {"outputs": self.outputs})
+        self._write()
+
+    def _write(self) -> None:
+        atomic.write_json(self.path, {"outputs": self.outputs, "started": self.started})
 
 
 def _wait_for(argv: list[str]) -> int:

@@ -141,3 +141,48 @@ def test_the_cnn_stage_is_seeded_by_the_split_seed_and_resumes_only_its_own_chec
     fold.parent.mkdir(parents=True)
     fold.write_text(json.dumps({"config": {"seed": 3}}))
     assert stages(cfg)[-1].resume
+
+
+def test_a_grid_resumes_only_a_journal_its_own_arguments_started(tmp_path, cli):
+    cube, gt = make_scene(h=20, w=20, bands=30)
+    scene = tmp_path / "scene"
+    scene.mkdir()
+    np.save(scene / "cube.npy", cube)
+    np.save(scene / "gt.npy", gt)
+    args = ("run", "--cube", scene / "cube.npy", "--gt", scene / "gt.npy", "--train-fraction", "0.2",
+            "--results", tmp_path / "results", "--work", tmp_path / "runs", "--ranks", "1", "--grids", "seed",
+            "--cnn-epochs", "1", "--features", "raw", "--seed", "2")
+    rc, out, err = cli(*args)
+    assert rc == 0, out + err
+    res = tmp_path / "results" / "cube" / "random-0.2-s2" / "svm_seed_serial.json"
+    first = json.loads(res.read_text())
+    assert first["seed"] == 2 and first["resumed_tasks"] == 0  # the split seed seeds the folds
+    record_path = tmp_path / "runs" / ".hsbench-run-done.json"
+
+    def lose_result(started_by: str | None) -> None:
+        record = json.loads(record_path.read_text())
+        del record["outputs"][str(res)]
+        if started_by is not None:
+            record["started"][str(res)] = started_by
+        record_path.write_text(json.dumps(record))
+        res.unlink()
+
+    # killed after its tasks were journaled, run again with the same arguments: the journal is resumed
+    lose_result(None)
+    rc, out, err = cli(*args)
+    assert rc == 0, out + err
+    again = json.loads(res.read_text())
+    assert again["resumed_tasks"] == len(first["cells"]) * first["n_folds"]
+    assert [c["fold_accuracy"] for c in again["cells"]] == [c["fold_accuracy"] for c in first["cells"]]
+
+    # a journal that another command line started (an older fold seed, say) is not resumed: a fresh one
+    # replaces it, where --resume would stop on "journal written for different inputs"
+    journal = res.with_name(res.name + ".journal")
+    lines = journal.read_text().splitlines()
+    lines[0] = json.dumps({**json.loads(lines[0]), "key": "another"})
+    journal.write_text("\n".join(lines) + "\n")
+    lose_result(json.dumps({"args": ["grid", "--seed", "0"], "ranks": 1}))
+    rc, out, err = cli(*args)
+    assert rc == 0, out + err
+    assert json.loads(res.read_text())["resumed_tasks"] == 0
+    assert json.loads(journal.read_text().splitlines()[0])["key"] != "another"

@@ -45,7 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--train-fraction", type=float, default=0.1, metavar="F", help="training share (default: 0.1)")
     p.add_argument("--seeds", "--seed", dest="seeds", default="0", metavar="SEEDS",
                    help="split seeds: one (3), a range (0-4) or a list (0,3,7); the whole study runs once per "
-                        "seed, each in its own data and results directories (default: 0)")
+                        "seed, each in its own data and results directories; a seed also seeds the SVM grid's folds "
+                        "and the CNN (default: 0)")
     p.add_argument("--results", type=Path, default=Path("results"),
                    help="results root; this run writes RESULTS/SCENE/SPLIT/ and RESULTS/SCENE/REPORT.md "
                         "(default: results)")
