@@ -213,6 +213,8 @@ def run(cfg: RunConfig, seeds: Sequence[int] | None = None) -> Path:
     extra = ["--scaling", str(scaling)] if scaling.is_file() else []
     backends = cfg.results / "benchmarks" / "cnn_backends.json"  # this machine's backend benchmark, when it was run
     extra += ["--cnn-backends", str(backends)] if backends.is_file() else []
+    fields = cfg.results / "benchmarks" / "field_gap.json"  # the field-coverage diagnosis, when it was run
+    extra += ["--fields", str(fields)] if fields.is_file() else []
     report = subprocess.run([*hsbench_argv(), "report", str(cfg.report.parent), "-o", str(cfg.report), *extra])
     if report.returncode != 0:
         raise StageFailed(f"report failed with exit status {report.returncode}", report.returncode)

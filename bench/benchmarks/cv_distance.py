@@ -5,7 +5,7 @@ A CV estimate transfers to the test when its held-out pixels are as far from the
 pixels as the test pixels are from the training pixels (Milà et al., Methods Ecol. Evol.
 13 (2022) 1304; Linnenbrink et al., Geosci. Model Dev. 17 (2024) 5897). For each prepared
 dataset and each buffer this builds the SVM grid's spatial folds (hsbench.svm.folds, seeded
-as `hsbench grid` is by default) and records:
+by the split seed, as `hsbench run` seeds the grid) and records:
 
   w_any          the W statistic: the area between the empirical distribution functions of
                  the held-out -> nearest fitted distances and the test -> nearest training
@@ -50,8 +50,11 @@ def w_statistic(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(fa - fb).sum())
 
 
-def measure(data: Path, buffers: tuple[int, ...], n_folds: int = 10, seed: int = 0) -> dict:
+def measure(data: Path, buffers: tuple[int, ...], n_folds: int = 10, seed: int | None = None) -> dict:
+    """One dataset's row per buffer; `seed` of the folds: the split seed unless given."""
     meta = json.loads((data / "dataset.json").read_text())
+    if seed is None:
+        seed = int(meta.get("split", {}).get("seed") or 0)
     xy = np.asarray(meta["train"]["coords"], dtype=np.float64)
     y = np.asarray(meta["train"]["labels"])
     txy, ty = np.asarray(meta["test"]["coords"], dtype=np.float64), np.asarray(meta["test"]["labels"])

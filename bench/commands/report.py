@@ -27,6 +27,9 @@ Classification maps need the prepared dataset.json (it holds the pixel
 coordinates) somewhere under RESULTS_DIR. --cnn-backends FILE adds the table
 "CNN backends on this machine" from `python -m hsbench.benchmarks.cnn_backends`
 (hsbench run passes RESULTS/benchmarks/cnn_backends.json when it exists).
+--fields FILE adds test OA on the fields the training touches and on the others,
+beside the selection gaps, from `python -m hsbench.benchmarks.field_gap` (hsbench
+run passes RESULTS/benchmarks/field_gap.json when it exists).
 """
 
 
@@ -48,6 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--cnn-backends", metavar="FILE", type=Path, default=None,
                    help="cnn_backends.json of python -m hsbench.benchmarks.cnn_backends: adds the section "
                         "'CNN backends on this machine'")
+    p.add_argument("--fields", metavar="FILE", type=Path, default=None,
+                   help="field_gap.json of python -m hsbench.benchmarks.field_gap: adds test OA on seen and unseen "
+                        "fields beside the selection gaps")
     p.set_defaults(func=run)
 
 
@@ -57,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from hsbench.paths import check_output_dir, check_output_file
     from hsbench.report import collect_results, group_by_dataset, render_markdown
     from hsbench.report.backends import load_backends
+    from hsbench.report.fields import load_fields
     from hsbench.report.figures import draw_figures
     from hsbench.report.scaling import load_scaling
 
@@ -66,12 +73,13 @@ def run(args: argparse.Namespace) -> int:
     check_output_dir(output.parent / "figures", "-o (its figures/ folder)")
     cnn_backends = load_backends(args.cnn_backends) if args.cnn_backends else None
     scaling = load_scaling(args.scaling) if args.scaling else None
+    fields = load_fields(args.fields) if args.fields else None
     for w in warnings:
         print(f"hsbench report: warning: {w}", file=sys.stderr)
     groups = group_by_dataset(loaded)
     fig_dir = output.parent / "figures"
     markdown = render_markdown(groups, figures_dir="figures", scaling=scaling,  # links relative to the report
-                               cnn_backends=cnn_backends)
+                               cnn_backends=cnn_backends, fields=fields)
     n_png = sum(len(draw_figures(g, fig_dir)) for g in groups)
     if scaling is not None:
         from hsbench.report.scaling_figures import draw_scaling_figures
