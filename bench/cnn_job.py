@@ -37,6 +37,9 @@ class CnnJob:
     overrides: dict[str, Any] = field(default_factory=dict)
     resume: bool = False
     verbose: int = 1  # Keras: 1 a bar per epoch, 2 a line per epoch, 0 nothing
+    # spatial-cv's buffer: pixels, or "auto": matched to the test pixels' distances as the SVM grid's
+    # (--cv-buffer auto), so both select on the very same folds
+    val_buffer: int | str = "auto"
 
 
 def check_backend(backend: str, source: str = "--backend") -> None:
@@ -69,6 +72,30 @@ def window_path(data: Path) -> tuple[Path, Path | None]:
         return data / "windows.h5", dataset if dataset.is_file() else None
     dataset = data.parent / "dataset.json"
     return data, dataset if dataset.is_file() else None
+
+
+def _val_buffer(job: CnnJob, config: Any, window_file: Path) -> tuple[Any, dict]:
+    """The config with spatial-cv's buffer set, and how it was set (for the results' validation block).
+
+    "auto" matches it to the test pixels as the SVM grid does (hsbench.svm.folds.matched_buffer: same
+    candidates, same W, same seed, so the same folds); window - 1 is left as None, which means just that,
+    so fold checkpoints written before the buffer was recorded still resume.
+    """
+    from hsbench.cnn.config import resolve
+    from hsbench.cnn.windows import read_layout
+    from hsbench.svm.folds import buffer_candidates, matched_buffer
+
+    layout = read_layout(window_file)
+    if layout is None or resolve(config, layout.split.get("kind")).val_split != "spatial-cv":
+        return config, {}  # not cross-validated (or unreadable: training says why)
+    if job.val_buffer != "auto":
+        return replace(config, val_buffer=int(job.val_buffer)), {"buffer_rule": "given", "buffer_w": None}
+    if len(layout.test_coords) == 0:
+        return config, {"buffer_rule": "window", "buffer_w": None}
+    buffer, scores = matched_buffer(layout.train_labels, layout.train_coords, layout.test_coords, config.val_folds,
+                                    config.seed, buffer_candidates(layout.window))
+    return (replace(config, val_buffer=None if buffer == max(layout.window - 1, 0) else buffer),
+            {"buffer_rule": "matched", "buffer_w": scores})
 
 
 def _spatial_folds(window_file: Path) -> Any:
@@ -127,6 +154,7 @@ def _run(job: CnnJob, launch: Launch) -> int:
         if not resumes_from_folds(job.out):  # a cross-validated run's budget is per fold, in its own config
             overrides["epochs"] = read_checkpoint(job.out)["config"]["epochs"]
     config = replace(PROTOCOLS[job.protocol], **overrides)
+    config, buffer_note = _val_buffer(job, config, window_file)
     if launch.writer:  # the one writer; probes from several processes would race on the parents they create
         check_output_dir(job.out)
     try:
@@ -158,7 +186,8 @@ def _run(job: CnnJob, launch: Launch) -> int:
         backend_flags=result.backend_flags, device=result.device, devices=result.n_devices,
         processes=result.processes, epochs_run=result.epochs_run,
         stopped_early=result.stopped_early, resumed_from=result.resumed_from, best_epoch=result.best_epoch,
-        selection=result.selection, validation=result.validation, train_samples=result.train_samples,
+        selection=result.selection, validation={**result.validation, **buffer_note} if result.validation else None,
+        train_samples=result.train_samples,
         train_seconds=result.train_seconds,
         inference_seconds=result.inference_seconds, history_rows=result.history,
         model_file=results.relative(result.model_path, job.out),

@@ -25,11 +25,11 @@ KINDS = ("dataset", "svm_grid", "cnn")
 COMMON_KEYS = ("kind", "command", "created", "host", "device", "versions", "wall_seconds",
                "data", "dataset", "test")
 TEST_KEYS = ("oa", "aa", "kappa", "per_class", "f1", "confusion", "labels", "predictions", "predict_seconds")
-SVM_GRID_KEYS = ("hosts", "grid", "grid_name", "n_folds", "folds", "folds_kind", "cv_buffer", "cv_buffer_dropped",
-                 "seed", "backend", "backend_build", "ranks", "threads", "kernel_cache", "kernel_cache_mb", "cells",
-                 "best", "refit_seconds", "resumed_tasks", "nodes", "node_of_rank", "kernel_slots",
-                 "shared_kernel_mb", "kernels", "task_seconds", "task_ranks", "peak_rss_mb", "peak_pss_mb",
-                 "peak_private_mb", "farm")
+SVM_GRID_KEYS = ("hosts", "grid", "grid_name", "n_folds", "folds", "folds_kind", "cv_buffer", "cv_buffer_rule",
+                 "cv_buffer_w", "cv_buffer_dropped", "seed", "backend", "backend_build", "ranks", "threads",
+                 "kernel_cache", "kernel_cache_mb", "cells", "best", "refit_seconds", "resumed_tasks", "nodes",
+                 "node_of_rank", "kernel_slots", "shared_kernel_mb", "kernels", "task_seconds", "task_ranks",
+                 "peak_rss_mb", "peak_pss_mb", "peak_private_mb", "farm")
 KERNEL_KEYS = ("gamma", "node", "seconds", "blocks", "rows", "ranks")
 CELL_KEYS = ("gamma", "C", "fold_accuracy", "mean_accuracy", "std_accuracy", "fit_seconds", "predict_seconds")
 BEST_KEYS = ("gamma", "C", "mean_accuracy", "std_accuracy")
@@ -125,6 +125,8 @@ def svm_grid_result(
     folds: Sequence[int],
     folds_kind: str,
     cv_buffer: int,
+    cv_buffer_rule: str,
+    cv_buffer_w: list[dict[str, Any]] | None,
     cv_buffer_dropped: Sequence[int],
     seed: int,
     backend: str,
@@ -164,6 +166,8 @@ def svm_grid_result(
         "folds": list(folds),
         "folds_kind": folds_kind,
         "cv_buffer": cv_buffer,
+        "cv_buffer_rule": cv_buffer_rule,
+        "cv_buffer_w": cv_buffer_w,
         "cv_buffer_dropped": list(cv_buffer_dropped),
         "seed": seed,
         "backend": backend,

@@ -26,7 +26,7 @@ from hsbench.provenance import gpu_name, host_info, sha256_file
 from hsbench.svm import libsvm, mpi
 from hsbench.svm.backends import DEFAULT_KERNEL_CACHE_MB, make_backend, thundersvm_build
 from hsbench.svm.errors import InputError as SvmInputError
-from hsbench.svm.folds import FOLD_KINDS, make_spatial_folds
+from hsbench.svm.folds import AUTO, FOLD_KINDS, buffer_candidates, make_spatial_folds, matched_buffer
 from hsbench.svm.grid import PRESETS, Grid, make_folds, parse_values
 from hsbench.svm.journal import journal_key
 from hsbench.svm.kernels import kernel_bytes
@@ -49,7 +49,9 @@ class GridJob:
     folds: int = 10
     seed: int = 0
     cv: str | None = None  # "stratified" | "spatial"; None: spatial on a disjoint split, else stratified
-    cv_buffer: int | None = None  # spatial folds' buffer in pixels; None: the split's window - 1
+    # spatial folds' buffer in pixels, or "auto" (matched to the test pixels' distances); None: auto where
+    # dataset.json has test coordinates, else the split's window - 1
+    cv_buffer: int | str | None = None
     backend: str = "sklearn"
     threads: int = -1
     kernel_cache_mb: float = DEFAULT_KERNEL_CACHE_MB
@@ -153,6 +155,9 @@ def _run(job: GridJob, comm: Any, agreement: mpi.Agreement) -> int:
     if test is not None:
         libsvm.check_test(test, train)
     folds_kind, coords, buffer = _fold_scheme(job, meta, meta_path, train.y, train_path)
+    rule, w_scores = "none", None
+    if coords is not None:
+        buffer, rule, w_scores = _buffer(job, meta, train.y, coords, grid.n_folds, buffer)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if coords is not None:
@@ -201,7 +206,7 @@ def _run(job: GridJob, comm: Any, agreement: mpi.Agreement) -> int:
     result = results.svm_grid_result(
         cells=outcome.cells, best=outcome.best, grid=grid.to_dict(),
         grid_name="custom" if (job.gamma or job.C) else job.grid, folds=folds.tolist(), seed=job.seed,
-        folds_kind=folds_kind, cv_buffer=buffer,
+        folds_kind=folds_kind, cv_buffer=buffer, cv_buffer_rule=rule, cv_buffer_w=w_scores,
         cv_buffer_dropped=exclude.sum(axis=1).tolist() if exclude is not None else [0] * grid.n_folds,
         backend=backend.name, backend_build=backend.build, ranks=mpi.size_of(comm),
         threads=job.threads if backend.name == "thundersvm" else 1,
@@ -240,8 +245,23 @@ def _fold_scheme(job: GridJob, meta: dict, meta_path: Path | None, y: np.ndarray
     if xy.shape != (len(y), 2) or not np.array_equal(meta["train"].get("labels", y), y):
         raise InputError(f"{meta_path}: its training coordinates and labels do not describe the "
                          f"{len(y)} rows of {train_path} (re-run hsbench prepare)")
-    buffer = job.cv_buffer if job.cv_buffer is not None else max(int(split.get("window", 1)) - 1, 0)
-    return kind, xy, buffer
+    return kind, xy, max(int(split.get("window", 1)) - 1, 0)
+
+
+def _buffer(job: GridJob, meta: dict, y: np.ndarray, xy: np.ndarray, n_folds: int,
+            window_buffer: int) -> tuple[int, str, list[dict[str, Any]] | None]:
+    """(spatial folds' buffer, how it was set, W per candidate when matched)."""
+    if job.cv_buffer is not None and job.cv_buffer != AUTO:
+        return int(job.cv_buffer), "given", None
+    test_xy = (meta.get("test") or {}).get("coords")
+    if not test_xy:  # nothing to match (a split without test pixels): the split's own buffer
+        if job.cv_buffer == AUTO:
+            raise InputError("--cv-buffer auto matches the test pixels' distances, and the dataset has no test "
+                             "pixels; give --cv-buffer N")
+        return window_buffer, "window", None
+    buffer, scores = matched_buffer(y, xy, np.asarray(test_xy), n_folds, job.seed,
+                                    buffer_candidates(window_buffer + 1))
+    return buffer, "matched", scores
 
 
 def _print_summary(outcome: SearchOutcome, grid: Grid, test: dict | None, out: Path, folds_kind: str) -> None:

@@ -69,6 +69,9 @@ class Config:
     # spatial-cv: folds (the SVM's spatial CV scheme) and epochs each fold's model trains
     val_folds: int = 10
     cv_epochs: int = 30
+    # spatial-cv: fitted pixels this close (Chebyshev px) to a fold's held-out pixels are left out; None: the
+    # window - 1 (no windows overlap). `hsbench cnn` sets it to the SVM grid's matched buffer by default
+    val_buffer: int | None = None
 
     def __post_init__(self) -> None:
         _choice("--optimizer", self.optimizer, OPTIMIZERS)
@@ -89,6 +92,9 @@ class Config:
         _at_least_one("--cv-epochs", self.cv_epochs)
         if isinstance(self.val_folds, bool) or not isinstance(self.val_folds, int) or self.val_folds < 2:
             raise InputError(f"--val-folds must be an integer >= 2, got {self.val_folds!r}")
+        if self.val_buffer is not None and (isinstance(self.val_buffer, bool) or not isinstance(self.val_buffer, int)
+                                            or self.val_buffer < 0):
+            raise InputError(f"--val-buffer must be a number of pixels >= 0 or auto, got {self.val_buffer!r}")
         if self.val_split == "spatial-cv" and self.refit is False:
             raise InputError("--val-split spatial-cv trains one model per fold and tests none of them: it needs "
                              "--refit")

@@ -61,7 +61,7 @@ def cross_validate(wf: WindowFile, config: Config, y_train: np.ndarray, folds: n
         if len(held) == 0 or len(fit) == 0:
             continue
         run = RunState(fconfig, out / CV_DIR / f"fold-{k:02d}", log, data_fingerprint(wf), writer=writer)
-        state = matching_checkpoint(run, ("epochs", "seed", "val_folds")) if resume else None
+        state = matching_checkpoint(run, ("epochs", "seed", "val_folds", "val_buffer")) if resume else None
         keras.utils.set_random_seed(config.seed)  # every fold's model starts as the refit will
         model, initial_epoch = start_model(run, state, config, (wf.window, wf.window, wf.bands, 1),
                                            n_classes, str(wf.path))

@@ -247,8 +247,8 @@ def _train_cross_validated(wf: WindowFile, out: Path, config: Config, classes: l
     """--val-split spatial-cv: the epoch count from spatial CV over the SVM's folds, then the refit, tested."""
     if make_folds is None:
         raise InputError("--val-split spatial-cv needs the spatial fold builder (hsbench cnn passes the SVM's)")
-    folds, exclude = make_folds(wf.train_labels, wf.train_coords, config.val_folds, config.seed,
-                                max(wf.window - 1, 0))
+    buffer = config.val_buffer if config.val_buffer is not None else max(wf.window - 1, 0)
+    folds, exclude = make_folds(wf.train_labels, wf.train_coords, config.val_folds, config.seed, buffer)
     _start_writing(out, config, f"input {(wf.window, wf.window, wf.bands, 1)}", len(classes), flags, n_devices,
                    launch, log)
     cv: CrossValidation = cross_validate(wf, config, y_train, folds, exclude, out, n_classes=len(classes),
@@ -264,7 +264,7 @@ def _train_cross_validated(wf: WindowFile, out: Path, config: Config, classes: l
     wall, scope = _wall([cv.wall_seconds, refitted.wall_seconds], cv.session_seconds + refitted.session_seconds)
     fit_mean = round(float(np.mean(cv.fit_pixels)))  # pixels fitted per fold, on average
     validation = {"kind": "spatial-cv", "folds": cv.folds, "pixels": int(sum(cv.held_pixels)),
-                  "fit_pixels": fit_mean, "buffer": max(wf.window - 1, 0),
+                  "fit_pixels": fit_mean, "buffer": buffer,
                   "buffer_dropped": round(float(np.mean(cv.dropped_pixels))), "classes_without_validation": []}
     return Result(
         config=config, params=refitted.model.count_params(), classes=classes, history=cv.history,

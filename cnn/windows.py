@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
@@ -171,6 +172,28 @@ class WindowFile:
         rows = coords[:, 0, None, None] + self._offsets[None, :, None]
         cols = coords[:, 1, None, None] + self._offsets[None, None, :]
         return self._padded[rows, cols][..., None]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a window file's pixels lie, without its cube: enough to plan the folds."""
+
+    window: int
+    split: dict
+    train_coords: np.ndarray
+    train_labels: np.ndarray
+    test_coords: np.ndarray
+
+
+def read_layout(path: str | os.PathLike) -> Layout | None:
+    """The window file's pixel layout, or None where it cannot be read (WindowFile then says why)."""
+    try:
+        with h5py.File(path, "r") as f:
+            return Layout(int(f.attrs["window"]), json.loads(_attr(f, "split", "{}")),
+                          f["train/coords"][...].astype(np.int64), f["train/labels"][...].astype(np.int64),
+                          f["test/coords"][...].astype(np.int64))
+    except (OSError, KeyError, ValueError, TypeError):
+        return None
 
 
 def _attr(f: h5py.File, name: str, default: str) -> str:

@@ -19,11 +19,18 @@ fit: the CV accuracy then measures interpolation, not what the test measures
 
 Roberts et al., Ecography 40 (2017) 913-929, on block and buffered CV for
 spatially structured data.
+
+The buffer can be matched to the test (`matched_buffer`, `--cv-buffer auto`): of the buffers
+from window - 1 up, the one whose held-out -> nearest fitted distances (any class) come
+closest to the test -> nearest training distances, by the W statistic of nearest-neighbour
+distance matching (Milà et al., Methods Ecol. Evol. 13 (2022) 1304; Linnenbrink et al.,
+Geosci. Model Dev. 17 (2024) 5897). It reads the test pixels' coordinates, never their labels.
 """
 
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -31,6 +38,7 @@ from scipy.spatial import cKDTree
 from hsbench.svm.errors import InputError
 
 FOLD_KINDS = ("stratified", "spatial")
+AUTO = "auto"  # --cv-buffer auto: the matched buffer
 
 
 def spatial_groups(y: np.ndarray, coords: np.ndarray, n_folds: int) -> np.ndarray:
@@ -120,3 +128,55 @@ def buffer_exclusion(coords: np.ndarray, folds: np.ndarray, n_folds: int, buffer
         exclude[f, np.unique(np.concatenate([np.asarray(lst, dtype=np.int64) for lst in near]))] = True
         exclude[f, held] = False  # held-out rows are not training rows of their own fold
     return exclude
+
+
+def w_statistic(a: np.ndarray, b: np.ndarray) -> float:
+    """Area between the empirical distribution functions of `a` and `b` (integer pixel distances)."""
+    top = int(max(a.max(), b.max())) + 1
+    grid = np.arange(top + 1)
+    fa = np.searchsorted(np.sort(a), grid, side="right") / len(a)
+    fb = np.searchsorted(np.sort(b), grid, side="right") / len(b)
+    return float(np.abs(fa - fb).sum())
+
+
+def held_out_distances(coords: np.ndarray, folds: np.ndarray, exclude: np.ndarray) -> np.ndarray:
+    """Every fold's held-out rows to the nearest row that fold fits (any class), pooled; Chebyshev px."""
+    coords = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
+    parts = []
+    for f in range(exclude.shape[0]):
+        held, fit = folds == f, (folds != f) & ~exclude[f]
+        if held.any() and fit.any():
+            parts.append(cKDTree(coords[fit]).query(coords[held], p=np.inf)[0])
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def buffer_candidates(window: int) -> range:
+    """window - 1 (no held-out window overlaps a fitted one) up to twice that (at least 8 more)."""
+    low = max(window - 1, 0)
+    return range(low, max(2 * low, low + 8) + 1)
+
+
+def matched_buffer(y: np.ndarray, coords: np.ndarray, test_coords: np.ndarray, n_folds: int, seed: int,
+                   candidates: range) -> tuple[int, list[dict[str, Any]]]:
+    """(the candidate whose held-out distances best match the test's, [{buffer, w}] per candidate; w None:
+    refused).
+
+    Label-free: test pixels count by their coordinates only. Ties go to the smaller buffer; a buffer
+    that leaves a fold fewer than two classes is refused. None refused: the smallest candidate.
+    """
+    coords = np.asarray(coords, dtype=np.int64).reshape(-1, 2)
+    test_xy = np.asarray(test_coords, dtype=np.float64).reshape(-1, 2)
+    test_d = cKDTree(coords.astype(np.float64)).query(test_xy, p=np.inf)[0]
+    scores: list[dict[str, Any]] = []
+    for buffer in candidates:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "a class in fewer folds": the same for every buffer
+                folds, exclude = make_spatial_folds(y, coords, n_folds, seed, buffer)
+        except InputError:
+            scores.append({"buffer": buffer, "w": None})
+            continue
+        held = held_out_distances(coords, folds, exclude)
+        scores.append({"buffer": buffer, "w": w_statistic(held, test_d) if len(held) else None})
+    ok = [(s["w"], s["buffer"]) for s in scores if s["w"] is not None]
+    return (min(ok)[1] if ok else candidates[0]), scores

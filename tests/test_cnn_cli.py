@@ -46,7 +46,7 @@ def test_cli_writes_results_json_with_contract_keys(tmp_path, wfile, capsys):
 
 def test_a_disjoint_split_selects_by_spatial_cv_over_the_svm_folds_and_tests_the_refit(tmp_path, capsys):
     from hsbench.cnn.windows import WindowFile
-    from hsbench.svm.folds import make_spatial_folds
+    from hsbench.svm.folds import buffer_candidates, make_spatial_folds, matched_buffer
 
     wfile = make_window_file(tmp_path / "d.h5", h=30, w=30, window=7, split_kind="disjoint")
     out = tmp_path / "out"
@@ -54,8 +54,13 @@ def test_a_disjoint_split_selects_by_spatial_cv_over_the_svm_folds_and_tests_the
                  "--cv-epochs", "2", "--batch-size", "32", "--progress", "none"]) == 0
     res = json.loads((out / "cnn.json").read_text())
     wf = WindowFile(wfile)
-    folds, _ = make_spatial_folds(wf.train_labels, wf.train_coords, 3, 0, 6)  # what the SVM grid would use
+    # the buffer the SVM grid would match to the test pixels (window 7: candidates 6..14), so the same folds
+    buffer, scores = matched_buffer(wf.train_labels, wf.train_coords, wf.test_coords, 3, 0, buffer_candidates(7))
+    folds, exclude = make_spatial_folds(wf.train_labels, wf.train_coords, 3, 0, buffer)
     assert res["hyper"]["val_split"] == "spatial-cv" and res["validation"]["folds"] == 3
+    assert res["validation"]["buffer"] == buffer and res["validation"]["buffer_rule"] == "matched"
+    assert res["validation"]["buffer_w"] == scores
+    assert res["validation"]["buffer_dropped"] == round(float(exclude.sum(axis=1).mean()))
     assert res["validation"]["pixels"] == len(folds) and res["epochs_run"] == 2
     for k in range(3):
         assert (out / "cv" / f"fold-{k:02d}" / "history.csv").is_file()
@@ -66,6 +71,14 @@ def test_a_disjoint_split_selects_by_spatial_cv_over_the_svm_folds_and_tests_the
                  "--cv-epochs", "2", "--batch-size", "32", "--progress", "none", "--resume"]) == 0
     again = json.loads((out / "cnn.json").read_text())
     assert again["test"]["predictions"] == res["test"]["predictions"] and again["wall_scope"] == "run"
+    assert capsys.readouterr().out.count("finished in an earlier session") == 3  # every fold
+    # a given buffer is another fold scheme: the fold checkpoints of the matched one are not resumed
+    assert main(["cnn", "--data", str(wfile), "--out", str(out), "--protocol", "modern", "--val-folds", "3",
+                 "--cv-epochs", "2", "--batch-size", "32", "--progress", "epoch", "--resume",
+                 "--val-buffer", str(buffer + 1)]) == 0
+    given = json.loads((out / "cnn.json").read_text())
+    assert given["validation"]["buffer"] == buffer + 1 and given["validation"]["buffer_rule"] == "given"
+    assert "finished in an earlier session" not in capsys.readouterr().out.split("kept epoch")[0]
 
 
 def _damaged(tmp_path, wfile, fn):

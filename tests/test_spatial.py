@@ -11,7 +11,15 @@ import pytest
 
 from hsbench.cnn.validation import spatial_validation_split, validation_split
 from hsbench.svm.errors import InputError
-from hsbench.svm.folds import buffer_exclusion, make_spatial_folds, spatial_groups
+from hsbench.svm.folds import (
+    buffer_candidates,
+    buffer_exclusion,
+    held_out_distances,
+    make_spatial_folds,
+    matched_buffer,
+    spatial_groups,
+    w_statistic,
+)
 from tests.svm_fixtures import synthetic, write_libsvm
 
 
@@ -145,16 +153,26 @@ def test_grid_folds_default_by_split_kind_and_are_recorded(tmp_path, cli):
     rc, _, err = cli("grid", "--data", data, *GRID, "--out", tmp_path / "spatial.json")
     assert rc == 0, err
     res = json.loads((tmp_path / "spatial.json").read_text())
-    assert res["folds_kind"] == "spatial" and res["cv_buffer"] == 2  # the split's window - 1
     meta = json.loads((data / "dataset.json").read_text())
     y, coords = np.array(meta["train"]["labels"]), np.array(meta["train"]["coords"])
-    folds, exclude = make_spatial_folds(y, coords, 4, seed=0, buffer=2)
+    # the buffer matched to the test pixels' distances, from the split's window - 1 (2) up
+    matched, scores = matched_buffer(y, coords, np.array(meta["test"]["coords"]), 4, 0, buffer_candidates(3))
+    assert res["folds_kind"] == "spatial" and res["cv_buffer_rule"] == "matched" and res["cv_buffer"] == matched
+    assert res["cv_buffer_w"] == scores and [s["buffer"] for s in scores] == list(range(2, 11))
+    folds, exclude = make_spatial_folds(y, coords, 4, seed=0, buffer=matched)
     assert res["folds"] == folds.tolist() and res["cv_buffer_dropped"] == exclude.sum(axis=1).tolist()
+    # a given buffer is used as given
+    rc, _, err = cli("grid", "--data", data, *GRID, "--cv-buffer", "2", "--out", tmp_path / "given.json")
+    assert rc == 0, err
+    res = json.loads((tmp_path / "given.json").read_text())
+    assert (res["cv_buffer"], res["cv_buffer_rule"], res["cv_buffer_w"]) == (2, "given", None)
+    assert res["cv_buffer_dropped"] == make_spatial_folds(y, coords, 4, seed=0, buffer=2)[1].sum(axis=1).tolist()
 
     rc, _, err = cli("grid", "--data", data, *GRID, "--cv", "stratified", "--out", tmp_path / "strat.json")
     assert rc == 0, err
     res = json.loads((tmp_path / "strat.json").read_text())
     assert res["folds_kind"] == "stratified" and res["cv_buffer"] == 0 and res["cv_buffer_dropped"] == [0] * 4
+    assert res["cv_buffer_rule"] == "none"
 
     random = _disjoint_dataset(tmp_path, cli, split="random")
     rc, _, err = cli("grid", "--data", random, *GRID, "--out", tmp_path / "random.json")
@@ -171,3 +189,39 @@ def test_spatial_cv_needs_pixel_coordinates(tmp_path, cli):
     assert err.count("\n") == 1 and "--cv spatial" in err and "no pixel coordinates" in err and str(train) in err
     rc, _, err = cli("grid", "--train", train, "--cv-buffer", "3", *GRID, "--out", out)
     assert rc == 2 and "spatial folds only" in err
+
+
+def _top_strips():
+    # two classes in training strips along the top rows (as a disjoint split leaves them)
+    train = np.array([(r, c) for r in range(0, 4) for c in range(0, 60)])
+    y = np.array([1 if c < 30 else 2 for _, c in train])
+    return train, y
+
+
+def test_the_matched_buffer_minimises_w_over_the_candidates_and_reads_no_test_labels():
+    train, y = _top_strips()
+    for test_rows in (range(8, 10), range(14, 16)):  # test pixels 5 or 11 rows below the strips
+        test = np.array([(r, c) for r in test_rows for c in range(0, 60, 2)])
+        best, scores = matched_buffer(y, train, test, 4, seed=0, candidates=range(0, 16))
+        test_d = np.array([max(abs(r - 3), 0) for r, _ in test], dtype=float)  # nearest training row is 3
+        expect = []
+        for b in range(0, 16):
+            try:
+                folds, exclude = make_spatial_folds(y, train, 4, 0, b)
+            except Exception:
+                expect.append(None)
+                continue
+            expect.append(w_statistic(held_out_distances(train, folds, exclude), test_d))
+        assert [s["w"] for s in scores] == expect  # W of every candidate, brute force
+        ok = [(w, b) for b, w in enumerate(expect) if w is not None]
+        assert best == min(ok)[1]
+    # a farther test asks for a wider buffer
+    near = matched_buffer(y, train, np.array([(8, c) for c in range(60)]), 4, 0, range(0, 16))[0]
+    far = matched_buffer(y, train, np.array([(14, c) for c in range(60)]), 4, 0, range(0, 16))[0]
+    assert near < far
+
+
+def test_buffer_candidates_run_from_the_window_up():
+    assert list(buffer_candidates(9)) == list(range(8, 17))
+    assert list(buffer_candidates(3)) == list(range(2, 11))  # at least 8 more than window - 1
+    assert list(buffer_candidates(1)) == list(range(0, 9))

@@ -19,14 +19,21 @@ by the split seed, as `hsbench run` seeds the grid) and records:
 Chebyshev distances in pixels. A buffer that leaves a fold fewer than two classes is
 recorded as refused.
 
+With --grid-gaps GRID it also runs the SVM grid (hsbench grid, raw bands, split-seeded folds)
+at the split's own buffer (window - 1, the default) and at the buffer W picks, and records each
+one's selected-cell CV accuracy, test OA and gap: whether matching the distances would move the
+selection gap. `hsbench grid` matches the buffer by default (--cv-buffer auto) with this W over
+window - 1 .. 2 (window - 1).
+
     python -m hsbench.benchmarks.cv_distance runs/indian_pines-disjoint runs/indian_pines-disjoint-0.1-s1 \\
-        --out results/benchmarks/cv_distance.json
+        --out results/benchmarks/cv_distance.json [--grid-gaps wide]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -36,18 +43,9 @@ from hsbench.atomic import write_json
 from hsbench.provenance import command_line, host_info, now_iso, package_versions
 from hsbench.report.distance import nearest_distances
 from hsbench.svm.errors import InputError as FoldError
-from hsbench.svm.folds import make_spatial_folds
+from hsbench.svm.folds import make_spatial_folds, w_statistic
 
 BUFFERS = (0, 4, 8, 10, 12, 14, 16)
-
-
-def w_statistic(a: np.ndarray, b: np.ndarray) -> float:
-    """Area between the empirical distribution functions of `a` and `b` (integer pixel distances)."""
-    top = int(max(a.max(), b.max())) + 1
-    grid = np.arange(top + 1)
-    fa = np.searchsorted(np.sort(a), grid, side="right") / len(a)
-    fb = np.searchsorted(np.sort(b), grid, side="right") / len(b)
-    return float(np.abs(fa - fb).sum())
 
 
 def measure(data: Path, buffers: tuple[int, ...], n_folds: int = 10, seed: int | None = None) -> dict:
@@ -86,22 +84,57 @@ def measure(data: Path, buffers: tuple[int, ...], n_folds: int = 10, seed: int |
             "best_buffer_by_w": min(ok, key=lambda r: r["w_any"])["buffer"] if ok else None}
 
 
+def grid_gap(data: Path, grid: str, seed: int, buffer: int) -> dict:
+    """The SVM grid on `data` with spatial folds and `buffer`: its best cell's CV accuracy, test OA, gap."""
+    from hsbench.svm_job import GridJob, run_grid_job
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "grid.json"
+        run_grid_job(GridJob(data=data, grid=grid, seed=seed, cv="spatial", cv_buffer=buffer, out=out, quiet=True))
+        r = json.loads(out.read_text())
+    cv, oa = r["best"]["mean_accuracy"], r["test"]["oa"]
+    return {"buffer": buffer, "cv_accuracy": cv, "test_oa": oa, "gap_points": 100 * (cv - oa),
+            "best_cell": {"gamma": r["best"]["gamma"], "C": r["best"]["C"]}}
+
+
+def add_gaps(case: dict, data: Path, grid: str) -> None:
+    meta = json.loads((data / "dataset.json").read_text())
+    split = meta.get("split") or {}
+    own = max(int(split.get("window", 1)) - 1, 0)
+    seed = int(split.get("seed") or 0)
+    picked = case["best_buffer_by_w"]
+    case["grid_gaps"] = {"grid": grid, "split_buffer": grid_gap(data, grid, seed, own),
+                         "matched_buffer": grid_gap(data, grid, seed, picked) if picked is not None else None}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("data", nargs="+", type=Path, help="prepared dataset directories (dataset.json with coordinates)")
     p.add_argument("--buffers", default=",".join(map(str, BUFFERS)), help="buffers in pixels (default: %(default)s)")
     p.add_argument("--folds", type=int, default=10, help="folds (default: %(default)s, as hsbench grid)")
+    p.add_argument("--grid-gaps", metavar="GRID", help="also run this SVM grid preset (seed, wide) at the split's "
+                   "buffer and at the one W picks, and record the selection gaps")
     p.add_argument("--out", type=Path, default=Path("results/benchmarks/cv_distance.json"))
     args = p.parse_args(argv)
     buffers = tuple(int(b) for b in args.buffers.split(","))
     cases = [measure(d, buffers, args.folds) for d in args.data]
+    if args.grid_gaps:
+        for case, data in zip(cases, args.data, strict=True):
+            add_gaps(case, data, args.grid_gaps)
     for c in cases:
         print(f"{c['data']}: test {c['test_median_same']:.0f} / {c['test_median_any']:.0f} px (same / any class); "
               + "; ".join(f"buffer {r['buffer']}: W {r['w_any']:.1f}, held-out {r['median_same']:.0f} / "
                           f"{r['median_any']:.0f} px, {r['fit_rows']:.0f} rows fitted" if "w_any" in r
                           else f"buffer {r['buffer']}: refused" for r in c["buffers"]))
+        gaps = c.get("grid_gaps") or {}
+        for which in ("split_buffer", "matched_buffer"):
+            g = gaps.get(which)
+            if g:
+                print(f"  {gaps['grid']} grid, buffer {g['buffer']} ({which.replace('_', ' ')}): CV "
+                      f"{100 * g['cv_accuracy']:.2f}, test {100 * g['test_oa']:.2f}, gap {g['gap_points']:.2f}")
     write_json(args.out, {"kind": "cv_distance", "command": command_line(), "created": now_iso(),
-                          "host": host_info(), "versions": package_versions(), "folds": args.folds, "cases": cases})
+                          "host": host_info(), "versions": package_versions(), "folds": args.folds,
+                          "grid_gaps": args.grid_gaps, "cases": cases})
     print(f"wrote {args.out}")
     return 0
 

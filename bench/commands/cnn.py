@@ -9,6 +9,7 @@ import argparse
 from pathlib import Path
 
 from hsbench.cnn.config import BACKENDS, DEVICES, MONITORS, PROTOCOLS, VAL_SPLITS
+from hsbench.commands.options import buffer_arg
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,6 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "stratified otherwise)")
     p.add_argument("--val-folds", type=int, help="spatial-cv: folds (default: 10, as the SVM grid)")
     p.add_argument("--cv-epochs", type=int, help="spatial-cv: epochs each fold's model trains (default: 30)")
+    p.add_argument("--val-buffer", type=buffer_arg, default="auto", metavar="PIXELS|auto",
+                   help="spatial-cv: fitted pixels this close to a fold's held-out pixels are left out; auto: the "
+                        "SVM grid's matched buffer (window - 1 up to twice that, the one whose held-out distances "
+                        "best match the test pixels'), so both select on the same folds (default: auto)")
     p.add_argument("--monitor", choices=MONITORS[1:], default=None,
                    help="what keeps the weights and stops early: the evaluation loss, or its accuracy (ties: "
                         "lower loss) (default: accuracy on spatial validation, loss otherwise)")
@@ -92,5 +97,5 @@ def run(args: argparse.Namespace) -> int:
                      checkpoint_every=args.checkpoint_every)
     return run_cnn_job(CnnJob(
         data=args.data, out=args.out, protocol=args.protocol, backend=args.backend, overrides=overrides,
-        resume=args.resume, verbose={"bar": 1, "epoch": 2, "none": 0}[args.progress],
+        resume=args.resume, verbose={"bar": 1, "epoch": 2, "none": 0}[args.progress], val_buffer=args.val_buffer,
     ))

@@ -10,6 +10,7 @@ import argparse
 import textwrap
 from pathlib import Path
 
+from hsbench.commands.options import buffer_arg
 from hsbench.svm.backends import BACKENDS, DEFAULT_KERNEL_CACHE_MB
 from hsbench.svm.folds import FOLD_KINDS
 from hsbench.svm.grid import PRESETS
@@ -29,7 +30,10 @@ folds (--cv):
                longer side of their extent, every sub-strip whole in one fold, and the
                rows within --cv-buffer pixels of a fold's held-out rows left out of its
                training (the default on a disjoint split; needs --data: the pixel
-               coordinates are in its dataset.json)
+               coordinates are in its dataset.json). The buffer is matched to the
+               test by default: the one (window - 1 up to twice that) whose held-out
+               pixels lie as far from the fitted ones as the test pixels lie from
+               the training pixels (W statistic; coordinates only, no test labels)
 
 examples:
   hsbench grid --data runs/ip --out results/svm_grid_ip.json
@@ -74,9 +78,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--folds", type=int, default=10, help="CV folds (default: 10)")
     g.add_argument("--cv", choices=FOLD_KINDS, default=None,
                    help="fold scheme (below; default: spatial on a disjoint split, stratified otherwise)")
-    g.add_argument("--cv-buffer", type=int, default=None, metavar="PIXELS",
+    g.add_argument("--cv-buffer", type=buffer_arg, default=None, metavar="PIXELS|auto",
                    help="spatial folds: rows this close (Chebyshev distance) to a fold's held-out rows are left "
-                        "out of its training (default: the split's window - 1, so no windows overlap)")
+                        "out of its training. auto (the default when dataset.json has test pixels): of window - 1 "
+                        "up to twice that, the buffer whose held-out distances best match the test pixels' "
+                        "distances to the training pixels (nearest-neighbour distance matching, coordinates "
+                        "only); otherwise the split's window - 1, so no windows overlap")
     g.add_argument("--seed", type=int, default=0,
                    help="seed of the fold shuffle, or of the sub-strips' fold order (default: 0)")
     b = p.add_argument_group("backend")

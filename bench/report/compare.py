@@ -24,7 +24,8 @@ def selection_of(run: Run) -> Selection:
     if run.category != "cnn":
         kind = d.get("folds_kind")
         scheme = f"{d.get('n_folds', NOT_RECORDED)}-fold {kind + ' ' if kind else ''}CV"
-        buffer = f", buffer {d.get('cv_buffer', NOT_RECORDED)} px" if kind == "spatial" else ""
+        buffer = f", buffer {d.get('cv_buffer', NOT_RECORDED)} px{_matched(d.get('cv_buffer_rule'))}" \
+            if kind == "spatial" else ""
         best = d.get("best") or {}
         return Selection(f"{scheme}{buffer}, best cell", best.get("mean_accuracy"), scheme)
     if d.get("selection_on_test"):
@@ -35,7 +36,8 @@ def selection_of(run: Run) -> Selection:
     what = "validation"
     if val.get("kind") == "spatial-cv":  # the SVM's fold scheme: one model per fold, the epoch count chosen
         scheme = f"{val.get('folds', NOT_RECORDED)}-fold spatial CV"
-        what = (f"{scheme}, buffer {val.get('buffer', NOT_RECORDED)} px, mean held-out accuracy, epoch "
+        what = (f"{scheme}, buffer {val.get('buffer', NOT_RECORDED)} px{_matched(val.get('buffer_rule'))}, mean "
+                "held-out accuracy, epoch "
                 f"{d.get('best_epoch', NOT_RECORDED)}")
         return Selection(what + _refit_text(d.get("refit") or {}), at_best.get("val_accuracy"), scheme)
     if val:
@@ -53,6 +55,11 @@ def selection_of(run: Run) -> Selection:
     if d.get("refit"):  # the tested model is the refit
         what += _refit_text(d["refit"])
     return Selection(what, at_best.get("val_accuracy"), scheme)
+
+
+def _matched(rule: object) -> str:
+    """Said of a buffer matched to the test pixels' distances (older results, and given buffers: nothing)."""
+    return " (matched to the test distances)" if rule == "matched" else ""
 
 
 def _refit_text(refit: dict) -> str:

@@ -98,7 +98,7 @@ def _validation_distances(xy: np.ndarray, y: np.ndarray, d: dict, info: dict) ->
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "a class in fewer folds": the run said so already
             folds, exclude = make_spatial_folds(y, xy.astype(np.int64), int(hyper.get("val_folds", val["folds"])),
-                                                seed, max(int(window) - 1, 0))
+                                                seed, int(val.get("buffer", max(int(window) - 1, 0))))
         return _fold_distances(xy, y, folds, exclude) if len(folds) == val.get("pixels") else None
     if not fraction or kind not in ("spatial", "stratified"):
         return None
