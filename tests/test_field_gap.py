@@ -101,5 +101,5 @@ def test_report_fields_that_is_not_a_field_gap_json_stops_before_writing(tmp_pat
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"kind": "cv_distance"}))
     rc, _, err = cli("report", root, "-o", tmp_path / "R.md", "--fields", bad)
-    assert rc == 2 and err.count("\n") == 1 and "not a field_gap benchmark JSON" in err
+    assert rc == 2 and err.count("\n") == 1 and "not an hsbench field_gap benchmark JSON" in err
     assert not (tmp_path / "R.md").exists()

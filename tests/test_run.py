@@ -9,6 +9,23 @@ import numpy as np
 from tests.conftest import make_scene
 
 
+def _scene(tmp_path):
+    """A tiny scene in files (20 x 20, 30 bands) under tmp_path/scene."""
+    cube, gt = make_scene(h=20, w=20, bands=30)
+    scene = tmp_path / "scene"
+    scene.mkdir()
+    np.save(scene / "cube.npy", cube)
+    np.save(scene / "gt.npy", gt)
+    return scene
+
+
+def _small_run(tmp_path, scene, *extra):
+    """`hsbench run` arguments for the smallest study: 1 rank, the seed grid, raw bands, 1 CNN epoch."""
+    return ("run", "--cube", scene / "cube.npy", "--gt", scene / "gt.npy", "--train-fraction", "0.2",
+            "--results", tmp_path / "results", "--work", tmp_path / "runs", "--ranks", "1", "--grids", "seed",
+            "--cnn-epochs", "1", "--features", "raw", *extra)
+
+
 def _run(cli, tmp_path, scene, epochs="2", features=()):
     return cli("run", "--cube", scene / "cube.npy", "--gt", scene / "gt.npy", "--train-fraction", "0.2",
                "--results", tmp_path / "results", "--work", tmp_path / "runs", "--ranks", "2",
@@ -16,11 +33,7 @@ def _run(cli, tmp_path, scene, epochs="2", features=()):
 
 
 def test_run_all_stages_then_resume(tmp_path, cli, monkeypatch):
-    cube, gt = make_scene(h=20, w=20, bands=30)
-    scene = tmp_path / "scene"
-    scene.mkdir()
-    np.save(scene / "cube.npy", cube)
-    np.save(scene / "gt.npy", gt)
+    scene = _scene(tmp_path)
 
     rc, out, err = _run(cli, tmp_path, scene)
     assert rc == 0, out + err
@@ -85,14 +98,8 @@ def test_run_all_stages_then_resume(tmp_path, cli, monkeypatch):
 
 
 def test_run_over_seeds_resumes_without_redoing_finished_seeds(tmp_path, cli):
-    cube, gt = make_scene(h=20, w=20, bands=30)
-    scene = tmp_path / "scene"
-    scene.mkdir()
-    np.save(scene / "cube.npy", cube)
-    np.save(scene / "gt.npy", gt)
-    args = ("run", "--cube", scene / "cube.npy", "--gt", scene / "gt.npy", "--train-fraction", "0.2",
-            "--results", tmp_path / "results", "--work", tmp_path / "runs", "--ranks", "1", "--grids", "seed",
-            "--cnn-epochs", "1", "--features", "raw", "--seeds", "0,1")
+    scene = _scene(tmp_path)
+    args = _small_run(tmp_path, scene, "--seeds", "0,1")
     rc, out, err = cli(*args)
     assert rc == 0, out + err
     res = tmp_path / "results" / "cube"
@@ -144,14 +151,8 @@ def test_the_cnn_stage_is_seeded_by_the_split_seed_and_resumes_only_its_own_chec
 
 
 def test_a_grid_resumes_only_a_journal_its_own_arguments_started(tmp_path, cli):
-    cube, gt = make_scene(h=20, w=20, bands=30)
-    scene = tmp_path / "scene"
-    scene.mkdir()
-    np.save(scene / "cube.npy", cube)
-    np.save(scene / "gt.npy", gt)
-    args = ("run", "--cube", scene / "cube.npy", "--gt", scene / "gt.npy", "--train-fraction", "0.2",
-            "--results", tmp_path / "results", "--work", tmp_path / "runs", "--ranks", "1", "--grids", "seed",
-            "--cnn-epochs", "1", "--features", "raw", "--seed", "2")
+    scene = _scene(tmp_path)
+    args = _small_run(tmp_path, scene, "--seed", "2")
     rc, out, err = cli(*args)
     assert rc == 0, out + err
     res = tmp_path / "results" / "cube" / "random-0.2-s2" / "svm_seed_serial.json"

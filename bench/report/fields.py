@@ -9,7 +9,6 @@ after a rerun of the methods, or the report says how many rows it could not use.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from hsbench.errors import InputError
 from hsbench.report.fmt import NOT_RUN, fmt_pct, get, is_num, table
 from hsbench.report.group import Run
+from hsbench.results import read_kind
 
 KIND = "field_gap"
 
@@ -30,16 +30,10 @@ FIELDS_TEXT = (
 
 def load_fields(path: str | Path) -> dict[str, Any]:
     """Read and check a field_gap JSON (InputError naming the file and the fault)."""
-    path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"--fields {path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"--fields {path}: not readable JSON ({exc})") from None
-    if not isinstance(doc, dict) or doc.get("kind") != KIND or not isinstance(doc.get("cases"), list):
-        raise InputError(f"--fields {path}: not a {KIND} benchmark JSON (written by python -m "
-                         "hsbench.benchmarks.field_gap)")
+    doc = read_kind(path, KIND, "field_gap benchmark JSON (python -m hsbench.benchmarks.field_gap)",
+                    option="--fields")
+    if not isinstance(doc.get("cases"), list):
+        raise InputError(f"--fields {path}: lacks its list of cases")
     return doc
 
 
