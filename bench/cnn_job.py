@@ -86,8 +86,13 @@ def _val_buffer(job: CnnJob, config: Any, window_file: Path) -> tuple[Any, dict]
     from hsbench.svm.folds import buffer_candidates, matched_buffer
 
     layout = read_layout(window_file)
-    if layout is None or resolve(config, layout.split.get("kind")).val_split != "spatial-cv":
-        return config, {}  # not cross-validated (or unreadable: training says why)
+    if layout is None:
+        return config, {}  # unreadable: training says why
+    if resolve(config, layout.split.get("kind")).val_split != "spatial-cv":
+        if job.val_buffer != "auto":
+            raise InputError(f"--val-buffer {job.val_buffer} applies to --val-split spatial-cv only (the default on "
+                             "a disjoint split); this run validates otherwise")
+        return config, {}
     if job.val_buffer != "auto":
         return replace(config, val_buffer=int(job.val_buffer)), {"buffer_rule": "given", "buffer_w": None}
     if len(layout.test_coords) == 0:

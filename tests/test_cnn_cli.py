@@ -79,6 +79,13 @@ def test_a_disjoint_split_selects_by_spatial_cv_over_the_svm_folds_and_tests_the
     given = json.loads((out / "cnn.json").read_text())
     assert given["validation"]["buffer"] == buffer + 1 and given["validation"]["buffer_rule"] == "given"
     assert "finished in an earlier session" not in capsys.readouterr().out.split("kept epoch")[0]
+    # a given buffer where nothing cross-validates: one line, nothing trained
+    other = tmp_path / "other"
+    assert main(["cnn", "--data", str(wfile), "--out", str(other), "--protocol", "modern", "--val-split", "spatial",
+                 "--val-buffer", "3", "--progress", "none"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--val-buffer 3 applies to --val-split spatial-cv only" in err
+    assert not other.exists()
 
 
 def _damaged(tmp_path, wfile, fn):
