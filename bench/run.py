@@ -92,8 +92,8 @@ class Stage:
     output: Path  # the stage is done when this exists and the record says it was made by `args`
     ranks: int = 1
     resume: bool = False  # append --resume: an earlier run of this stage left a checkpoint
-    # a grid's journal is resumed only when this checkout last started the stage with these very
-    # arguments: a journal of other ones (another fold seed, say) answers another question
+    # a grid: append --resume only when this checkout last started the stage with these very arguments,
+    # since a journal of other ones (another fold seed, say) answers another question
     journaled: bool = False
 
     @property
@@ -136,11 +136,11 @@ def stages(cfg: RunConfig) -> list[Stage]:
             what, tag = (grid, grid) if first else (f"{grid}, {features}", f"{grid}_{slug(features)}")
             serial = out / f"svm_{tag}_serial.json"
             result.append(Stage(f"svm {what} grid, 1 rank (serial)", [*grid_args, "--out", str(serial)], serial,
-                                resume=True, journaled=True))
+                                journaled=True))
             if cfg.ranks > 1:
                 par = out / f"svm_{tag}_mpi{cfg.ranks}.json"
                 result.append(Stage(f"svm {what} grid, {cfg.ranks} MPI ranks", [*grid_args, "--out", str(par)],
-                                    par, ranks=cfg.ranks, resume=True, journaled=True))
+                                    par, ranks=cfg.ranks, journaled=True))
     cnn_dir = out / f"cnn_{cfg.cnn_protocol}_{cfg.cnn_backend}"
     # the split seed seeds the CNN too (initialisation, shuffle, validation block), so the spread over
     # seeds includes the network's own randomness
@@ -233,8 +233,8 @@ def _run_stages(cfg: RunConfig, done: _Done, tag: str) -> None:
         if stage.output.exists() and (prepared_as_asked(stage) if stage.name == "prepare" else done.has(stage)):
             print(f"{prefix}: done already ({stage.output})", flush=True)
             continue
-        if stage.journaled and not done.started_as(stage):
-            stage = replace(stage, resume=False)
+        if stage.journaled and done.started_as(stage):
+            stage = replace(stage, resume=True)
         print(f"{prefix}: running", flush=True)
         t0 = time.perf_counter()
         argv = stage.argv()

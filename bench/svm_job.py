@@ -154,10 +154,10 @@ def _run(job: GridJob, comm: Any, agreement: mpi.Agreement) -> int:
     libsvm.check_training(train)
     if test is not None:
         libsvm.check_test(test, train)
-    folds_kind, coords, buffer = _fold_scheme(job, meta, meta_path, train.y, train_path)
-    rule, w_scores = "none", None
+    folds_kind, coords, window = _fold_scheme(job, meta, meta_path, train.y, train_path)
+    buffer, rule, w_scores = 0, "none", None
     if coords is not None:
-        buffer, rule, w_scores = _buffer(job, meta, train.y, coords, grid.n_folds, buffer)
+        buffer, rule, w_scores = _buffer(job, meta, train.y, coords, grid.n_folds, window)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if coords is not None:
@@ -228,7 +228,7 @@ def _run(job: GridJob, comm: Any, agreement: mpi.Agreement) -> int:
 
 def _fold_scheme(job: GridJob, meta: dict, meta_path: Path | None, y: np.ndarray,
                  train_path: Path) -> tuple[str, np.ndarray | None, int]:
-    """(folds kind, training pixel coordinates for spatial folds or None, buffer in pixels)."""
+    """(folds kind, training pixel coordinates for spatial folds or None, the split's window)."""
     split = meta.get("split") or {}
     kind = job.cv or ("spatial" if split.get("kind") == "disjoint" else "stratified")
     if kind not in FOLD_KINDS:
@@ -236,7 +236,7 @@ def _fold_scheme(job: GridJob, meta: dict, meta_path: Path | None, y: np.ndarray
     if kind == "stratified":
         if job.cv_buffer is not None:
             raise InputError("--cv-buffer applies to spatial folds only (--cv spatial)")
-        return kind, None, 0
+        return kind, None, 1
     coords = (meta.get("train") or {}).get("coords")
     if coords is None:
         raise InputError(f"--cv spatial: {train_path} has no pixel coordinates (a plain LibSVM file); "
@@ -245,11 +245,11 @@ def _fold_scheme(job: GridJob, meta: dict, meta_path: Path | None, y: np.ndarray
     if xy.shape != (len(y), 2) or not np.array_equal(meta["train"].get("labels", y), y):
         raise InputError(f"{meta_path}: its training coordinates and labels do not describe the "
                          f"{len(y)} rows of {train_path} (re-run hsbench prepare)")
-    return kind, xy, max(int(split.get("window", 1)) - 1, 0)
+    return kind, xy, int(split.get("window", 1))
 
 
 def _buffer(job: GridJob, meta: dict, y: np.ndarray, xy: np.ndarray, n_folds: int,
-            window_buffer: int) -> tuple[int, str, list[dict[str, Any]] | None]:
+            window: int) -> tuple[int, str, list[dict[str, Any]] | None]:
     """(spatial folds' buffer, how it was set, W per candidate when matched)."""
     if job.cv_buffer is not None and job.cv_buffer != AUTO:
         return int(job.cv_buffer), "given", None
@@ -258,9 +258,8 @@ def _buffer(job: GridJob, meta: dict, y: np.ndarray, xy: np.ndarray, n_folds: in
         if job.cv_buffer == AUTO:
             raise InputError("--cv-buffer auto matches the test pixels' distances, and the dataset has no test "
                              "pixels; give --cv-buffer N")
-        return window_buffer, "window", None
-    buffer, scores = matched_buffer(y, xy, np.asarray(test_xy), n_folds, job.seed,
-                                    buffer_candidates(window_buffer + 1))
+        return max(window - 1, 0), "window", None
+    buffer, scores = matched_buffer(y, xy, np.asarray(test_xy), n_folds, job.seed, buffer_candidates(window))
     return buffer, "matched", scores
 
 

@@ -30,6 +30,7 @@ Geosci. Model Dev. 17 (2024) 5897). It reads the test pixels' coordinates, never
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -156,27 +157,34 @@ def buffer_candidates(window: int) -> range:
     return range(low, max(2 * low, low + 8) + 1)
 
 
+def candidate_folds(y: np.ndarray, coords: np.ndarray, n_folds: int, seed: int,
+                    candidates: Iterable[int]) -> Iterator[tuple[int, tuple[np.ndarray, np.ndarray] | None]]:
+    """(buffer, (folds, exclude)) per candidate; None where the buffer leaves a fold fewer than two classes."""
+    for buffer in candidates:
+        made: tuple[np.ndarray, np.ndarray] | None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "a class in fewer folds": the same for every buffer
+                made = make_spatial_folds(y, coords, n_folds, seed, buffer)
+        except InputError:
+            made = None
+        yield buffer, made  # outside the warnings filter: the caller's own warnings are not silenced
+
+
 def matched_buffer(y: np.ndarray, coords: np.ndarray, test_coords: np.ndarray, n_folds: int, seed: int,
                    candidates: range) -> tuple[int, list[dict[str, Any]]]:
     """(the candidate whose held-out distances best match the test's, [{buffer, w}] per candidate; w None:
     refused).
 
     Label-free: test pixels count by their coordinates only. Ties go to the smaller buffer; a buffer
-    that leaves a fold fewer than two classes is refused. None refused: the smallest candidate.
+    that leaves a fold fewer than two classes is refused. All refused: the smallest candidate.
     """
     coords = np.asarray(coords, dtype=np.int64).reshape(-1, 2)
     test_xy = np.asarray(test_coords, dtype=np.float64).reshape(-1, 2)
     test_d = cKDTree(coords.astype(np.float64)).query(test_xy, p=np.inf)[0]
     scores: list[dict[str, Any]] = []
-    for buffer in candidates:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # "a class in fewer folds": the same for every buffer
-                folds, exclude = make_spatial_folds(y, coords, n_folds, seed, buffer)
-        except InputError:
-            scores.append({"buffer": buffer, "w": None})
-            continue
-        held = held_out_distances(coords, folds, exclude)
+    for buffer, made in candidate_folds(y, coords, n_folds, seed, candidates):
+        held = held_out_distances(coords, *made) if made is not None else np.zeros(0)
         scores.append({"buffer": buffer, "w": w_statistic(held, test_d) if len(held) else None})
     ok = [(s["w"], s["buffer"]) for s in scores if s["w"] is not None]
     return (min(ok)[1] if ok else candidates[0]), scores

@@ -34,7 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -42,13 +42,12 @@ import numpy as np
 from hsbench.atomic import write_json
 from hsbench.provenance import command_line, host_info, now_iso, package_versions
 from hsbench.report.distance import nearest_distances
-from hsbench.svm.errors import InputError as FoldError
-from hsbench.svm.folds import make_spatial_folds, w_statistic
+from hsbench.svm.folds import candidate_folds, w_statistic
 
 BUFFERS = (0, 4, 8, 10, 12, 14, 16)
 
 
-def measure(data: Path, buffers: tuple[int, ...], n_folds: int = 10, seed: int | None = None) -> dict:
+def measure(data: Path, buffers: Sequence[int], n_folds: int = 10, seed: int | None = None) -> dict:
     """One dataset's row per buffer; `seed` of the folds: the split seed unless given."""
     meta = json.loads((data / "dataset.json").read_text())
     if seed is None:
@@ -58,14 +57,12 @@ def measure(data: Path, buffers: tuple[int, ...], n_folds: int = 10, seed: int |
     txy, ty = np.asarray(meta["test"]["coords"], dtype=np.float64), np.asarray(meta["test"]["labels"])
     test_any, test_same = nearest_distances(txy, ty, xy, y)
     rows: list[dict] = []
-    for buffer in buffers:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # a class in fewer folds: the same for every buffer
-                folds, exclude = make_spatial_folds(y, xy.astype(np.int64), n_folds, seed, buffer)
-        except FoldError as exc:
-            rows.append({"buffer": buffer, "refused": str(exc)})
+    for buffer, made in candidate_folds(y, xy.astype(np.int64), n_folds, seed, buffers):
+        if made is None:
+            rows.append({"buffer": buffer,
+                         "refused": "a fold keeps fewer than two classes to fit, or too few rows for the folds"})
             continue
+        folds, exclude = made
         any_d, same_d, fit = [], [], []
         for f in range(n_folds):
             held, fitted = folds == f, (folds != f) & ~exclude[f]
